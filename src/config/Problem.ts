@@ -1,0 +1,27 @@
+/**
+ * What validation reports about one place in the configuration.
+ *
+ * Validation never stops at the first mistake: every rule that fails adds a
+ * `Problem`, and callers receive them all at once, in a deterministic order, so
+ * an administrator can fix a `daemon.json` in one pass.
+ *
+ * `path` names the place in daemon.json terms (`runtimes.kata.runtimeArgs`,
+ * `runtimes.kata.options.SystemdCgroup`, `default-runtime`, `exec-opts[1]`), or
+ * the flag (`--add-runtime`), so a user can find it; `message` keeps dockerd's
+ * wording where dockerd has one, so the error can be searched for.
+ */
+import * as Schema from "effect/Schema"
+
+export class Problem extends Schema.Class<Problem>("Problem")({
+  path: Schema.String,
+  message: Schema.String
+}) {}
+
+/**
+ * Something accepted, as dockerd accepts it, but most likely a mistake — an
+ * unknown option key, say. Warnings never fail a setup.
+ */
+export class ConfigWarning extends Schema.Class<ConfigWarning>("ConfigWarning")({
+  path: Schema.String,
+  message: Schema.String
+}) {}
