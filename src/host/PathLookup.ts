@@ -1,0 +1,79 @@
+/**
+ * Finding a runtime's executable the way Go's `exec.LookPath` does, which is
+ * what dockerd's pre-flight check uses, down to the wording of its errors.
+ */
+import * as Config from "effect/Config"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+
+/** `file` could not be resolved to an executable; `reason` is worded as Go's `exec.Error`. */
+export class ExecutableNotFound extends Schema.TaggedError<ExecutableNotFound>()("ExecutableNotFound", {
+  file: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return this.reason
+  }
+}
+
+export interface PathLookup {
+  /** The path to run for `file`: itself when it has a `/`, else the first match on PATH. */
+  readonly lookPath: (file: string) => Effect.Effect<string, ExecutableNotFound>
+}
+
+export const PathLookup: Context.Service<PathLookup, PathLookup> = Context.Service<PathLookup>(
+  "oci-runtimes/PathLookup"
+)
+
+/**
+ * The directories to search: PATH's absolute entries, in order. Empty and
+ * relative entries are skipped — they would make the answer depend on the
+ * daemon's working directory (Go refuses such results too, with `ErrDot`).
+ */
+export const searchDirectories = (pathVariable: string): ReadonlyArray<string> =>
+  pathVariable.split(":").filter((dir) => dir.startsWith("/"))
+
+const pathConfig = Config.String("PATH").pipe(Config.withDefault(""), Effect.orElseSucceed(() => ""))
+
+const joinPath = (dir: string, file: string): string => dir.endsWith("/") ? dir + file : `${dir}/${file}`
+
+const notFound = (file: string, detail: string) => new ExecutableNotFound({ file, reason: `exec: "${file}": ${detail}` })
+
+/** The real lookup: PATH through Effect's `Config`, files through `FileSystem`. */
+export const layer: Layer.Layer<PathLookup, never, FileSystem.FileSystem> = Layer.effect(PathLookup)(
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+
+    /** Why `candidate` cannot be executed, or `undefined` when it can. */
+    const whyNotExecutable = (candidate: string): Effect.Effect<string | undefined> =>
+      fs.stat(candidate).pipe(
+        Effect.map((info) =>
+          info.type === "Directory"
+            ? "is a directory"
+            : info.type !== "File" || (info.mode & 0o111) === 0
+            ? "permission denied"
+            : undefined
+        ),
+        Effect.orElseSucceed(() => `stat ${candidate}: no such file or directory`)
+      )
+
+    const lookPath = (file: string): Effect.Effect<string, ExecutableNotFound> =>
+      Effect.gen(function*() {
+        if (file.includes("/")) {
+          const why = yield* whyNotExecutable(file)
+          return why === undefined ? file : yield* notFound(file, why)
+        }
+        const pathVariable = yield* pathConfig
+        for (const dir of searchDirectories(pathVariable)) {
+          const candidate = joinPath(dir, file)
+          if ((yield* whyNotExecutable(candidate)) === undefined) return candidate
+        }
+        return yield* notFound(file, "executable file not found in $PATH")
+      })
+
+    return { lookPath }
+  })
+)
