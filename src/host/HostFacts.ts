@@ -6,6 +6,7 @@
  * machine they run on.
  */
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -46,14 +47,15 @@ export const cgroupRootIsCgroup2 = (mounts: string): boolean => {
 const ramdiskConfig = Config.String("DOCKER_RAMDISK").pipe(Config.withDefault(""))
 
 /**
- * The real host: `DOCKER_RAMDISK` through Effect's `Config` (so a test can
- * supply a `ConfigProvider`), the cgroup and systemd facts through `FileSystem`.
+ * The real host: `DOCKER_RAMDISK` through Effect's `Config`, from the
+ * `ConfigProvider` in place when the layer is built (so a test can supply one), the cgroup and systemd facts through `FileSystem`.
  */
 export const layer: Layer.Layer<HostFacts, never, FileSystem.FileSystem> = Layer.effect(HostFacts)(
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const provider = yield* ConfigProvider.ConfigProvider
     const read = Effect.gen(function*() {
-      const ramdisk = yield* ramdiskConfig.pipe(
+      const ramdisk = yield* ramdiskConfig.parse(provider).pipe(
         Effect.map((value) => value !== ""),
         Effect.orElseSucceed(() => false)
       )

@@ -3,6 +3,7 @@
  * what dockerd's pre-flight check uses, down to the wording of its errors.
  */
 import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -36,16 +37,22 @@ export const PathLookup: Context.Service<PathLookup, PathLookup> = Context.Servi
 export const searchDirectories = (pathVariable: string): ReadonlyArray<string> =>
   pathVariable.split(":").filter((dir) => dir.startsWith("/"))
 
-const pathConfig = Config.String("PATH").pipe(Config.withDefault(""), Effect.orElseSucceed(() => ""))
+const pathConfig = Config.String("PATH").pipe(Config.withDefault(""))
 
 const joinPath = (dir: string, file: string): string => dir.endsWith("/") ? dir + file : `${dir}/${file}`
 
 const notFound = (file: string, detail: string) => new ExecutableNotFound({ file, reason: `exec: "${file}": ${detail}` })
 
-/** The real lookup: PATH through Effect's `Config`, files through `FileSystem`. */
+/**
+ * The real lookup: PATH through Effect's `Config`, from the `ConfigProvider` in
+ * place when the layer is built, read again on every lookup; files through
+ * `FileSystem`.
+ */
 export const layer: Layer.Layer<PathLookup, never, FileSystem.FileSystem> = Layer.effect(PathLookup)(
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
+    const provider = yield* ConfigProvider.ConfigProvider
+    const pathVariable = pathConfig.parse(provider).pipe(Effect.orElseSucceed(() => ""))
 
     /** Why `candidate` cannot be executed, or `undefined` when it can. */
     const whyNotExecutable = (candidate: string): Effect.Effect<string | undefined> =>
@@ -66,8 +73,8 @@ export const layer: Layer.Layer<PathLookup, never, FileSystem.FileSystem> = Laye
           const why = yield* whyNotExecutable(file)
           return why === undefined ? file : yield* notFound(file, why)
         }
-        const pathVariable = yield* pathConfig
-        for (const dir of searchDirectories(pathVariable)) {
+        const directories = searchDirectories(yield* pathVariable)
+        for (const dir of directories) {
           const candidate = joinPath(dir, file)
           if ((yield* whyNotExecutable(candidate)) === undefined) return candidate
         }

@@ -1,0 +1,68 @@
+import { describe, expect, it, layer } from "@effect/vitest"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as HostFacts from "../../src/host/HostFacts.ts"
+
+const realHostWithEnv = (env: Record<string, string>) =>
+  HostFacts.layer.pipe(
+    Layer.provide(NodeFileSystem.layer),
+    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env })))
+  )
+
+describe("cgroupRootIsCgroup2", () => {
+  it("is true when /sys/fs/cgroup is mounted as cgroup2", () => {
+    const mounts = "proc /proc proc rw 0 0\ncgroup2 /sys/fs/cgroup cgroup2 rw,nosuid 0 0\n"
+    expect(HostFacts.cgroupRootIsCgroup2(mounts)).toBe(true)
+  })
+
+  it("is false on a hybrid host, where only /sys/fs/cgroup/unified is cgroup2", () => {
+    const mounts = [
+      "tmpfs /sys/fs/cgroup tmpfs ro 0 0",
+      "cgroup2 /sys/fs/cgroup/unified cgroup2 rw 0 0",
+      "cgroup /sys/fs/cgroup/memory cgroup rw,memory 0 0"
+    ].join("\n")
+    expect(HostFacts.cgroupRootIsCgroup2(mounts)).toBe(false)
+  })
+
+  it("follows the last mount on /sys/fs/cgroup, which hides the earlier ones", () => {
+    const mounts = "cgroup2 /sys/fs/cgroup cgroup2 rw 0 0\ntmpfs /sys/fs/cgroup tmpfs rw 0 0\n"
+    expect(HostFacts.cgroupRootIsCgroup2(mounts)).toBe(false)
+  })
+})
+
+describe("HostFacts.layer", () => {
+  layer(realHostWithEnv({ DOCKER_RAMDISK: "1" }))("with DOCKER_RAMDISK=1", (it) => {
+    it.effect("reports a ramdisk", () =>
+      Effect.gen(function*() {
+        const host = yield* (yield* HostFacts.HostFacts).read
+        expect(host.ramdisk).toBe(true)
+      }))
+  })
+
+  layer(realHostWithEnv({ DOCKER_RAMDISK: "" }))("with DOCKER_RAMDISK set but empty", (it) => {
+    it.effect("reports no ramdisk, as dockerd does", () =>
+      Effect.gen(function*() {
+        const host = yield* (yield* HostFacts.HostFacts).read
+        expect(host.ramdisk).toBe(false)
+      }))
+  })
+
+  layer(realHostWithEnv({}))("without DOCKER_RAMDISK", (it) => {
+    it.effect("reports no ramdisk", () =>
+      Effect.gen(function*() {
+        const host = yield* (yield* HostFacts.HostFacts).read
+        expect(host.ramdisk).toBe(false)
+      }))
+
+    it.effect("reads the cgroup and systemd facts from this machine", () =>
+      Effect.gen(function*() {
+        const host = yield* (yield* HostFacts.HostFacts).read
+        const fs = yield* Effect.promise(() => import("node:fs"))
+        const mounts = fs.readFileSync("/proc/self/mounts", "utf8")
+        expect(host.cgroupV2).toBe(HostFacts.cgroupRootIsCgroup2(mounts))
+        expect(host.systemdBooted).toBe(fs.existsSync("/run/systemd/system"))
+      }))
+  })
+})
