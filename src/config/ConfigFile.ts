@@ -1,0 +1,78 @@
+/**
+ * Reading daemon.json from disk.
+ *
+ * As with dockerd's `--config-file`: a file that was asked for must exist; the
+ * default `/etc/docker/daemon.json` is optional, and without it the defaults
+ * apply. The file may be UTF-8, or UTF-16 with a byte order mark (what Windows
+ * editors and PowerShell tend to write), which dockerd accepts too.
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type * as PlatformError from "effect/PlatformError"
+import { emptyDaemonConfig, parseDaemonJson, type ParsedDaemonJson } from "./DaemonConfig.ts"
+import { ConfigFileError, type ConfigSchemaError, type ConfigSyntaxError } from "./Errors.ts"
+
+/** Where dockerd looks for daemon.json on Linux when not told otherwise. */
+export const defaultConfigFile = "/etc/docker/daemon.json"
+
+/** The configuration read, and where from. */
+export interface LoadedDaemonConfig extends ParsedDaemonJson {
+  /** The file read, or `undefined` when the default file does not exist and the defaults apply. */
+  readonly file: string | undefined
+}
+
+const systemReasons: Partial<Record<PlatformError.SystemErrorTag, string>> = {
+  NotFound: "no such file or directory",
+  PermissionDenied: "permission denied",
+  BadResource: "not a readable file"
+}
+
+const readFailure = (file: string, error: PlatformError.PlatformError): ConfigFileError =>
+  new ConfigFileError({
+    file,
+    reason: (error.reason._tag !== "BadArgument" ? systemReasons[error.reason._tag] : undefined) ?? error.message
+  })
+
+/**
+ * The file's text. A byte order mark selects UTF-16; it is kept in the text
+ * for `parseDaemonJson` to drop, which drops a UTF-8 one the same way.
+ */
+const decodeText = (file: string, bytes: Uint8Array): Effect.Effect<string, ConfigFileError> => {
+  const encoding = bytes[0] === 0xff && bytes[1] === 0xfe
+    ? "utf-16le"
+    : bytes[0] === 0xfe && bytes[1] === 0xff
+    ? "utf-16be"
+    : "utf-8"
+  return Effect.try({
+    try: () => new TextDecoder(encoding, { fatal: true, ignoreBOM: true }).decode(bytes),
+    catch: () => new ConfigFileError({ file, reason: `not valid ${encoding.toUpperCase()} text` })
+  })
+}
+
+/**
+ * Reads and parses daemon.json: `file` when given, which must exist, else
+ * `/etc/docker/daemon.json` if it exists.
+ */
+export const loadDaemonConfig = (
+  file?: string
+): Effect.Effect<
+  LoadedDaemonConfig,
+  ConfigFileError | ConfigSyntaxError | ConfigSchemaError,
+  FileSystem.FileSystem
+> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const path = file ?? defaultConfigFile
+    const bytes = yield* fs.readFile(path).pipe(
+      Effect.catchReason(
+        "PlatformError",
+        "NotFound",
+        (_, error) => file === undefined ? Effect.succeed(undefined) : Effect.fail(error)
+      ),
+      Effect.mapError((error) => readFailure(path, error))
+    )
+    if (bytes === undefined) return { file: undefined, config: emptyDaemonConfig, setKeys: new Set() }
+    const text = yield* decodeText(path, bytes)
+    const parsed = yield* Effect.fromResult(parseDaemonJson(text, path))
+    return { file: path, ...parsed }
+  })

@@ -1,0 +1,181 @@
+/**
+ * The runtime-related keys of daemon.json, decoded with Schema.
+ *
+ * Only `runtimes`, `default-runtime`, `exec-opts`, `data-root` and `exec-root`
+ * are read; every other key belongs to another part of dockerd and is ignored,
+ * as are unknown keys inside a runtime (dockerd does not check those either).
+ * A type mismatch anywhere is reported together with every other one, each at
+ * its daemon.json path, so the file can be fixed in one pass.
+ *
+ * Stricter than dockerd's Go decoder in two corners, both most likely
+ * mistakes: `null` is a mismatch rather than "unset", and runtime fields must
+ * be spelled as documented (Go would also take `Path` for `path`).
+ */
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import * as SchemaIssue from "effect/SchemaIssue"
+import * as SchemaParser from "effect/SchemaParser"
+import * as SchemaTransformation from "effect/SchemaTransformation"
+import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
+import { findJsonSyntaxError } from "./JsonSyntax.ts"
+import { Problem } from "./Problem.ts"
+
+/** dockerd's `--data-root` default on Linux. */
+export const defaultDataRoot = "/var/lib/docker"
+
+/** dockerd's `--exec-root` default on Linux. */
+export const defaultExecRoot = "/var/run/docker"
+
+// `expected` names the JSON type in a mismatch: "expected <expected>, got <value>".
+const anObject = { expected: "an object" }
+const JsonString = Schema.String.annotate({ expected: "a string" })
+const JsonStrings = Schema.Array(JsonString).annotate({ expected: "an array of strings" })
+
+/** One entry of daemon.json's `runtimes`, as written. */
+export const RuntimeConfig = Schema.Struct({
+  path: Schema.optionalKey(JsonString),
+  runtimeArgs: Schema.optionalKey(JsonStrings),
+  runtimeType: Schema.optionalKey(JsonString),
+  options: Schema.optionalKey(Schema.Record(Schema.String, Schema.Unknown).annotate(anObject))
+}).annotate(anObject)
+export type RuntimeConfig = typeof RuntimeConfig.Type
+
+/**
+ * The runtime keys of daemon.json, as written. Fields are declared in key
+ * order, which is the order mismatches are reported in.
+ */
+export const DaemonJson = Schema.Struct({
+  "data-root": Schema.optionalKey(JsonString),
+  "default-runtime": Schema.optionalKey(JsonString),
+  "exec-opts": Schema.optionalKey(JsonStrings),
+  "exec-root": Schema.optionalKey(JsonString),
+  runtimes: Schema.optionalKey(Schema.Record(Schema.String, RuntimeConfig).annotate(anObject))
+}).annotate({ expected: "a JSON object at the top level" })
+export type DaemonJson = typeof DaemonJson.Type
+
+/** A daemon.json key this module reads. */
+export type DaemonJsonKey = keyof typeof DaemonJson.fields
+
+const daemonJsonKeys = Object.keys(DaemonJson.fields) as ReadonlyArray<DaemonJsonKey>
+
+/** The runtime settings with dockerd's defaults filled in; `defaultRuntime` is `""` when unset. */
+export const DaemonConfig = Schema.Struct({
+  runtimes: Schema.Record(Schema.String, RuntimeConfig),
+  defaultRuntime: Schema.String,
+  execOpts: Schema.Array(Schema.String),
+  dataRoot: Schema.String,
+  execRoot: Schema.String
+})
+export type DaemonConfig = typeof DaemonConfig.Type
+
+/**
+ * daemon.json's runtime keys to a `DaemonConfig`. An empty `data-root` or
+ * `exec-root` means the default, as it does for dockerd (whose merge treats an
+ * empty string as unset).
+ */
+export const DaemonConfigFromJson = DaemonJson.pipe(Schema.decodeTo(
+  DaemonConfig,
+  SchemaTransformation.transform({
+    decode: (json: DaemonJson): DaemonConfig => ({
+      runtimes: json.runtimes ?? {},
+      defaultRuntime: json["default-runtime"] ?? "",
+      execOpts: json["exec-opts"] ?? [],
+      dataRoot: json["data-root"] || defaultDataRoot,
+      execRoot: json["exec-root"] || defaultExecRoot
+    }),
+    encode: (config: DaemonConfig): DaemonJson => ({
+      "data-root": config.dataRoot,
+      "default-runtime": config.defaultRuntime,
+      "exec-opts": config.execOpts,
+      "exec-root": config.execRoot,
+      runtimes: config.runtimes
+    })
+  })
+))
+
+/** The configuration of a daemon.json that sets none of the runtime keys. */
+export const emptyDaemonConfig: DaemonConfig = Schema.decodeUnknownSync(DaemonConfigFromJson)({})
+
+/**
+ * A parsed daemon.json.
+ *
+ * `setKeys` lists the runtime keys the file writes, whatever their value: a
+ * dockerd flag may not set the same thing (see `applyFlags`), and `config`
+ * cannot tell, since a key written with its default value and an absent key
+ * decode alike.
+ */
+export interface ParsedDaemonJson {
+  readonly config: DaemonConfig
+  readonly setKeys: ReadonlySet<DaemonJsonKey>
+}
+
+const plainKey = /^[A-Za-z0-9_-]+$/
+
+/**
+ * A location in daemon.json as users write it: `runtimes.kata.runtimeArgs[1]`.
+ * A key that is not a plain word is quoted, so `runtimes["io.containerd.kata.v2"]`
+ * stays unambiguous.
+ */
+export const configPath = (segments: ReadonlyArray<PropertyKey>): string =>
+  segments.reduce<string>((path, segment) => {
+    if (typeof segment === "number") return `${path}[${segment}]`
+    const key = String(segment)
+    if (!plainKey.test(key)) return `${path}[${JSON.stringify(key)}]`
+    return path === "" ? key : `${path}.${key}`
+  }, "")
+
+/** A JSON value as a mismatch message shows it: scalars verbatim, containers by kind. */
+const describeJson = (value: unknown): string => {
+  if (Array.isArray(value)) return "an array"
+  if (typeof value === "object" && value !== null) return "an object"
+  return JSON.stringify(value)
+}
+
+const describeMismatch: SchemaIssue.LeafHook = (issue) =>
+  issue._tag === "InvalidType" && SchemaIssue.hasInput(issue)
+    ? `expected ${String(issue.ast.annotations?.["expected"])}, got ${describeJson(issue.input)}`
+    : SchemaIssue.defaultLeafHook(issue)
+
+const flattenIssue = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook: describeMismatch })
+
+const toProblems = (issue: SchemaIssue.Issue): Array<Problem> =>
+  flattenIssue(issue).issues.map(({ message, path = [] }) =>
+    new Problem({
+      path: configPath(path.map((segment) => typeof segment === "object" ? segment.key : segment)),
+      message
+    })
+  )
+
+// `reportInput` puts the offending value in the message; `errors: "all"` reports every mismatch.
+const decodeDaemonJson = SchemaParser.decodeUnknownResult(DaemonConfigFromJson, {
+  errors: "all",
+  reportInput: true
+})
+
+/**
+ * Parses the text of daemon.json; `file` names it in errors.
+ *
+ * Like dockerd, a leading byte order mark is skipped and a blank file is an
+ * empty configuration. Invalid JSON fails with where it broke; values of the
+ * wrong type fail with all of them.
+ */
+export const parseDaemonJson = (
+  text: string,
+  file: string
+): Result.Result<ParsedDaemonJson, ConfigSyntaxError | ConfigSchemaError> => {
+  const body = text.startsWith("\uFEFF") ? text.slice(1) : text
+  if (body.trim() === "") return Result.succeed({ config: emptyDaemonConfig, setKeys: new Set() })
+  const syntaxError = findJsonSyntaxError(body)
+  if (syntaxError !== undefined) {
+    const { column, line, message } = syntaxError
+    return Result.fail(new ConfigSyntaxError({ file, line, column, detail: message }))
+  }
+  const json: unknown = JSON.parse(body)
+  const setKeys = new Set(
+    typeof json === "object" && json !== null ? daemonJsonKeys.filter((key) => Object.hasOwn(json, key)) : []
+  )
+  return decodeDaemonJson(json).pipe(
+    Result.map((config) => ({ config, setKeys })),
+    Result.mapError((issue) => new ConfigSchemaError({ file, problems: toProblems(issue) }))
+  )
+}

@@ -1,0 +1,143 @@
+/**
+ * dockerd's command-line flags for the runtime settings, and how they combine
+ * with daemon.json.
+ *
+ * As in dockerd, a setting may come from a flag or from the file but not both,
+ * with one exception: `--add-runtime` adds to the file's `runtimes` (dockerd
+ * exempts `runtimes` from the both-places check and merges the two maps). When
+ * both define the same name dockerd silently keeps the file's definition; it
+ * is kept here too, with a warning, since the flag is then ignored.
+ */
+import * as Result from "effect/Result"
+import { stockRuntimeName } from "../names/RuntimeName.ts"
+import type { DaemonConfig, DaemonJsonKey, RuntimeConfig } from "./DaemonConfig.ts"
+import { DaemonFlagsError } from "./Errors.ts"
+import { ConfigWarning, Problem } from "./Problem.ts"
+
+/** The runtime-related dockerd flags, as given on the command line. */
+export interface DaemonFlags {
+  /** `--add-runtime NAME=PATH`, every occurrence in order. */
+  readonly addRuntimes: ReadonlyArray<string>
+  /** `--default-runtime`, when given. */
+  readonly defaultRuntime?: string
+  /** `--exec-opt`, every occurrence in order. */
+  readonly execOpts: ReadonlyArray<string>
+  /** `--data-root`, when given. */
+  readonly dataRoot?: string
+  /** `--exec-root`, when given. */
+  readonly execRoot?: string
+}
+
+/** The configuration after the flags, and what was accepted but looks wrong. */
+export interface FlaggedConfig {
+  readonly config: DaemonConfig
+  readonly warnings: ReadonlyArray<ConfigWarning>
+}
+
+const addRuntimeFlag = "--add-runtime"
+
+/**
+ * The runtimes `--add-runtime` defines. Each value is `NAME=PATH`, split at
+ * the first `=`; both sides are trimmed and the name is lowercased. Unlike
+ * dockerd, which stops at the first bad flag, every bad value is reported;
+ * a repeated name keeps its first definition.
+ */
+const parseAddRuntimes = (values: ReadonlyArray<string>) => {
+  const runtimes: Record<string, RuntimeConfig> = {}
+  const problems: Array<Problem> = []
+  const reject = (message: string) => problems.push(new Problem({ path: addRuntimeFlag, message }))
+  for (const value of values) {
+    const separator = value.indexOf("=")
+    // Without a `=` both sides are empty, which is rejected below.
+    const name = separator < 0 ? "" : value.slice(0, separator).trim().toLowerCase()
+    const path = separator < 0 ? "" : value.slice(separator + 1).trim()
+    if (name === "" || path === "") reject(`invalid runtime argument: ${value}`)
+    else if (name === stockRuntimeName) reject(`runtime name '${stockRuntimeName}' is reserved`)
+    else if (Object.hasOwn(runtimes, name)) reject(`runtime '${name}' was already defined`)
+    else runtimes[name] = { path }
+  }
+  return { runtimes, problems }
+}
+
+/** A list as dockerd prints one in a conflict: Go's `%v` of a `[]string`. */
+const goList = (values: ReadonlyArray<string>): string => `[${values.join(" ")}]`
+
+interface Exclusive {
+  readonly key: DaemonJsonKey
+  readonly flag: string
+  /** The flag's value as dockerd prints it, or `undefined` when the flag is not given. */
+  readonly fromFlag: (flags: DaemonFlags) => string | undefined
+  readonly fromFile: (config: DaemonConfig) => string
+}
+
+/** The settings a flag and the file may not both set, in key order. */
+const exclusives: ReadonlyArray<Exclusive> = [
+  { key: "data-root", flag: "--data-root", fromFlag: (f) => f.dataRoot, fromFile: (c) => c.dataRoot },
+  {
+    key: "default-runtime",
+    flag: "--default-runtime",
+    fromFlag: (f) => f.defaultRuntime,
+    fromFile: (c) => c.defaultRuntime
+  },
+  {
+    key: "exec-opts",
+    flag: "--exec-opt",
+    fromFlag: (f) => f.execOpts.length > 0 ? goList(f.execOpts) : undefined,
+    fromFile: (c) => goList(c.execOpts)
+  },
+  { key: "exec-root", flag: "--exec-root", fromFlag: (f) => f.execRoot, fromFile: (c) => c.execRoot }
+]
+
+/**
+ * The settings given both ways, as one problem worded like dockerd's. Its path
+ * lists the flags; its message names the keys with both values.
+ */
+const conflictProblems = (file: DaemonConfig, fileKeys: ReadonlySet<DaemonJsonKey>, flags: DaemonFlags) => {
+  const conflicts = exclusives.flatMap((setting) => {
+    const flagValue = setting.fromFlag(flags)
+    return flagValue !== undefined && fileKeys.has(setting.key) ? [{ setting, flagValue }] : []
+  })
+  if (conflicts.length === 0) return []
+  const described = conflicts.map(({ flagValue, setting }) =>
+    `${setting.key}: (from flag: ${flagValue}, from file: ${setting.fromFile(file)})`
+  )
+  return [
+    new Problem({
+      path: conflicts.map(({ setting }) => setting.flag).join(", "),
+      message: `the following directives are specified both as a flag and in the configuration file: ${
+        described.join(", ")
+      }`
+    })
+  ]
+}
+
+/**
+ * Applies dockerd's flags to the configuration read from daemon.json.
+ * `fileKeys` are the keys the file sets (`ParsedDaemonJson.setKeys`). Fails
+ * with every bad `--add-runtime` value and every setting given both ways.
+ */
+export const applyFlags = (
+  file: DaemonConfig,
+  fileKeys: ReadonlySet<DaemonJsonKey>,
+  flags: DaemonFlags
+): Result.Result<FlaggedConfig, DaemonFlagsError> => {
+  const added = parseAddRuntimes(flags.addRuntimes)
+  const problems = [...added.problems, ...conflictProblems(file, fileKeys, flags)]
+  if (problems.length > 0) return Result.fail(new DaemonFlagsError({ problems }))
+  const warnings = Object.keys(added.runtimes).filter((name) => Object.hasOwn(file.runtimes, name)).map((name) =>
+    new ConfigWarning({
+      path: addRuntimeFlag,
+      message: `runtime '${name}' is also defined in the configuration file; the file's definition is used`
+    })
+  )
+  return Result.succeed({
+    config: {
+      runtimes: { ...added.runtimes, ...file.runtimes },
+      defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime,
+      execOpts: flags.execOpts.length > 0 ? flags.execOpts : file.execOpts,
+      dataRoot: flags.dataRoot ?? file.dataRoot,
+      execRoot: flags.execRoot ?? file.execRoot
+    },
+    warnings
+  })
+}

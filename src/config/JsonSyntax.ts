@@ -1,0 +1,227 @@
+/**
+ * Where a JSON text stops being JSON, and why.
+ *
+ * `JSON.parse` only sometimes says where it failed (V8 omits the position for
+ * an unexpected token, and for a truncated text), so daemon.json is checked by
+ * this scanner first. It follows the JSON grammar (RFC 8259) and words its
+ * complaints like Go's `encoding/json`, which is what dockerd prints for a
+ * broken daemon.json, so the message can be searched for.
+ */
+
+/** A syntax error at a 1-based line and column (columns count characters). */
+export interface JsonSyntaxError {
+  readonly line: number
+  readonly column: number
+  readonly message: string
+}
+
+/** Thrown inside the scanner only, to unwind to `findJsonSyntaxError`. */
+class Stop {
+  readonly offset: number
+  readonly message: string
+  constructor(offset: number, message: string) {
+    this.offset = offset
+    this.message = message
+  }
+}
+
+const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\r"
+const isDigit = (c: string | undefined): c is string => c !== undefined && c >= "0" && c <= "9"
+const isHex = (c: string | undefined): boolean => c !== undefined && /^[0-9a-fA-F]$/.test(c)
+
+const goEscapes: Readonly<Record<string, string>> = {
+  "\x07": "\\a",
+  "\b": "\\b",
+  "\f": "\\f",
+  "\n": "\\n",
+  "\r": "\\r",
+  "\t": "\\t",
+  "\v": "\\v"
+}
+
+/** A character as Go's `encoding/json` quotes it in a message: `'x'`, `'\n'`, `'\x01'`. */
+const quoteChar = (c: string): string => {
+  if (c === "'") return `'\\''`
+  const escaped = goEscapes[c] ?? (c < " " || c === "\x7f" ? `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}` : c)
+  return `'${escaped}'`
+}
+
+class Scanner {
+  private readonly text: string
+  private pos = 0
+  constructor(text: string) {
+    this.text = text
+  }
+
+  private peek(): string | undefined {
+    return this.text[this.pos]
+  }
+
+  /**
+   * Fails at the current character. Running out of text means it was
+   * truncated; that is reported just after its last non-blank character, where
+   * the reader should look, not on the empty line a final newline starts.
+   */
+  private fail(context: string): never {
+    if (this.pos >= this.text.length) {
+      let end = this.text.length
+      while (isSpace(this.text[end - 1])) end--
+      throw new Stop(end, "unexpected end of JSON input")
+    }
+    const c = String.fromCodePoint(this.text.codePointAt(this.pos)!)
+    throw new Stop(this.pos, `invalid character ${quoteChar(c)} ${context}`)
+  }
+
+  private skipSpace(): void {
+    while (isSpace(this.peek())) this.pos++
+  }
+
+  private expect(c: string, context: string): void {
+    if (this.peek() !== c) this.fail(context)
+    this.pos++
+  }
+
+  document(): void {
+    this.value()
+    this.skipSpace()
+    if (this.pos < this.text.length) this.fail("after top-level value")
+  }
+
+  private value(): void {
+    this.skipSpace()
+    const c = this.peek()
+    if (c === "{") return this.object()
+    if (c === "[") return this.array()
+    if (c === "\"") return this.string()
+    if (c === "-" || isDigit(c)) return this.number()
+    if (c === "t") return this.literal("true")
+    if (c === "f") return this.literal("false")
+    if (c === "n") return this.literal("null")
+    this.fail("looking for beginning of value")
+  }
+
+  private object(): void {
+    this.pos++
+    this.skipSpace()
+    if (this.peek() === "}") {
+      this.pos++
+      return
+    }
+    for (;;) {
+      this.skipSpace()
+      if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
+      this.string()
+      this.skipSpace()
+      this.expect(":", "after object key")
+      this.value()
+      this.skipSpace()
+      if (this.peek() === "}") {
+        this.pos++
+        return
+      }
+      this.expect(",", "after object key:value pair")
+    }
+  }
+
+  private array(): void {
+    this.pos++
+    this.skipSpace()
+    if (this.peek() === "]") {
+      this.pos++
+      return
+    }
+    for (;;) {
+      this.value()
+      this.skipSpace()
+      if (this.peek() === "]") {
+        this.pos++
+        return
+      }
+      this.expect(",", "after array element")
+    }
+  }
+
+  private string(): void {
+    this.pos++
+    for (;;) {
+      const c = this.peek()
+      if (c === "\"") {
+        this.pos++
+        return
+      }
+      if (c === "\\") {
+        this.pos++
+        this.escape()
+      } else if (c === undefined || c < " ") {
+        this.fail("in string literal")
+      } else {
+        this.pos++
+      }
+    }
+  }
+
+  private escape(): void {
+    const c = this.peek()
+    if (c === "u") {
+      this.pos++
+      for (let i = 0; i < 4; i++) {
+        if (!isHex(this.peek())) this.fail("in \\u hexadecimal character escape")
+        this.pos++
+      }
+    } else if (c !== undefined && "\"\\/bfnrt".includes(c)) {
+      this.pos++
+    } else {
+      this.fail("in string escape code")
+    }
+  }
+
+  private digits(): void {
+    while (isDigit(this.peek())) this.pos++
+  }
+
+  private number(): void {
+    if (this.peek() === "-") this.pos++
+    if (this.peek() === "0") this.pos++
+    else if (isDigit(this.peek())) this.digits()
+    else this.fail("in numeric literal")
+    if (this.peek() === ".") {
+      this.pos++
+      if (!isDigit(this.peek())) this.fail("after decimal point in numeric literal")
+      this.digits()
+    }
+    if (this.peek() === "e" || this.peek() === "E") {
+      this.pos++
+      if (this.peek() === "+" || this.peek() === "-") this.pos++
+      if (!isDigit(this.peek())) this.fail("in exponent of numeric literal")
+      this.digits()
+    }
+  }
+
+  private literal(word: string): void {
+    this.pos++
+    for (const expected of word.slice(1)) {
+      if (this.peek() !== expected) this.fail(`in literal ${word} (expecting '${expected}')`)
+      this.pos++
+    }
+  }
+}
+
+/** The 1-based line and column of `offset`, counting characters, not UTF-16 units. */
+const locate = (text: string, offset: number): { line: number; column: number } => {
+  const before = text.slice(0, offset)
+  return {
+    line: before.split("\n").length,
+    column: [...before.slice(before.lastIndexOf("\n") + 1)].length + 1
+  }
+}
+
+/** The first syntax error in `text`, or `undefined` when `text` is one JSON value. */
+export const findJsonSyntaxError = (text: string): JsonSyntaxError | undefined => {
+  try {
+    new Scanner(text).document()
+    return undefined
+  } catch (stop) {
+    if (!(stop instanceof Stop)) throw stop
+    return { ...locate(text, stop.offset), message: stop.message }
+  }
+}

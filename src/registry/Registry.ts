@@ -1,0 +1,131 @@
+/**
+ * The live runtime table of a running daemon: set up at boot, replaced on
+ * reload, consulted for every container.
+ *
+ * Readers never wait for a reload and never see half of one: a setup builds a
+ * complete new table aside and then swaps the reference in one step, so `get`
+ * answers from the old table or the new one, never a mix. Setups themselves
+ * run one at a time, so a boot cannot wipe the scripts directory under a
+ * reload that is writing into it.
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Ref from "effect/Ref"
+import * as Schema from "effect/Schema"
+import * as Semaphore from "effect/Semaphore"
+import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import type { Features } from "../features/Features.ts"
+import { PathLookup } from "../host/PathLookup.ts"
+import {
+  chooseRuntime,
+  describeRuntimes,
+  featuresOf,
+  type RuntimeChoice,
+  type RuntimesInfo,
+  type RuntimeTable,
+  UnknownRuntime
+} from "./RuntimeTable.ts"
+import { type SetupError, type SetupOptions, setupRuntimes, type SetupServices } from "./Setup.ts"
+
+/** `get` was called before the first successful `boot`. */
+export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("RuntimesNotSetUp", {}) {
+  override get message(): string {
+    return "runtimes have not been set up yet: boot the registry first"
+  }
+}
+
+/**
+ * The binary behind a wrapper script no longer resolves. Reported before the
+ * container is created, worded as dockerd's pre-flight error, instead of an
+ * obscure failure from inside the shim.
+ */
+export class RuntimePathLookupError extends Schema.TaggedError<RuntimePathLookupError>()("RuntimePathLookupError", {
+  runtime: Schema.String,
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `error while looking up the specified runtime path: ${this.reason}`
+  }
+}
+
+export type GetError = UnknownRuntime | RuntimePathLookupError | RuntimesNotSetUp
+
+export interface RuntimeRegistry {
+  /** First setup: wipes and recreates the wrapper scripts directory, then sets up. */
+  readonly boot: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
+  /**
+   * Later setups: existing scripts are left alone (running containers may use
+   * them). On failure the previous table stays in force.
+   */
+  readonly reload: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
+  /** The shim and options for a runtime name (`""`: the default), after its pre-flight check. */
+  readonly get: (name: string) => Effect.Effect<RuntimeChoice, GetError>
+  /** A configured or stock runtime's features (`""`: the default); anything else has none. */
+  readonly features: (name: string) => Effect.Effect<Features | undefined>
+  /** The current table, as Docker's `GET /info` lists it. */
+  readonly info: Effect.Effect<RuntimesInfo, RuntimesNotSetUp>
+  /** The current table itself. */
+  readonly table: Effect.Effect<RuntimeTable, RuntimesNotSetUp>
+}
+
+export const RuntimeRegistry: Context.Service<RuntimeRegistry, RuntimeRegistry> = Context.Service<RuntimeRegistry>(
+  "oci-runtimes/RuntimeRegistry"
+)
+
+/** A registry with no table yet; `boot` sets the first one up. */
+export const layer = (
+  options: Omit<SetupOptions, "scripts"> = {}
+): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
+  Layer.effect(RuntimeRegistry)(Effect.gen(function*() {
+    const services = yield* Effect.context<SetupServices>()
+    const lookup = yield* PathLookup
+    const current = yield* Ref.make<RuntimeTable | undefined>(undefined)
+    const setupLock = yield* Semaphore.make(1)
+
+    const install = (config: DaemonConfig, scripts: SetupOptions["scripts"]) =>
+      setupRuntimes(config, { ...options, scripts }).pipe(
+        Effect.tap((table) => Ref.set(current, table)),
+        Effect.provide(services),
+        setupLock.withPermit
+      )
+
+    const table = Effect.flatMap(
+      Ref.get(current),
+      (snapshot) => snapshot === undefined ? Effect.fail(new RuntimesNotSetUp()) : Effect.succeed(snapshot)
+    )
+
+    const preflight = (choice: RuntimeChoice) =>
+      choice.preflightPath === undefined
+        ? Effect.succeed(choice)
+        : lookup.lookPath(choice.preflightPath).pipe(
+          Effect.as(choice),
+          Effect.mapError((error) =>
+            new RuntimePathLookupError({ runtime: choice.runtime, path: error.file, reason: error.reason })
+          )
+        )
+
+    return {
+      boot: (config) => install(config, "reset"),
+      reload: (config) => install(config, "keep"),
+      get: (name) =>
+        table.pipe(
+          Effect.flatMap((snapshot) => Effect.fromResult(chooseRuntime(snapshot, name))),
+          Effect.flatMap(preflight)
+        ),
+      features: (name) =>
+        Effect.map(Ref.get(current), (snapshot) => snapshot === undefined ? undefined : featuresOf(snapshot, name)),
+      info: Effect.map(table, describeRuntimes),
+      table
+    }
+  }))
+
+/** A registry booted with `config` as it is built; building fails as `boot` would. */
+export const layerBooted = (
+  config: DaemonConfig,
+  options: Omit<SetupOptions, "scripts"> = {}
+): Layer.Layer<RuntimeRegistry, SetupError, SetupServices | PathLookup> =>
+  Layer.effectDiscard(Effect.flatMap(RuntimeRegistry, (registry) => registry.boot(config))).pipe(
+    Layer.provideMerge(layer(options))
+  )

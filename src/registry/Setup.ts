@@ -1,0 +1,99 @@
+/**
+ * Carries out a runtime plan: reads the host's facts, writes the wrapper
+ * scripts the plan calls for, and asks each runc-compatible runtime for its
+ * features, then returns the finished table.
+ *
+ * Probes are best effort (dockerd's rule): a runtime that cannot describe
+ * itself is still usable, so a failed probe becomes a warning, never a setup
+ * failure. Writing a script that a runtime needs, on the other hand, must
+ * succeed.
+ */
+import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
+import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { ConfigWarning } from "../config/Problem.ts"
+import { type Argv, argvKey, FeatureProbe, type ProbeAllOptions, type ProbeOutcome } from "../features/FeatureProbe.ts"
+import type { Features } from "../features/Features.ts"
+import { HostFacts } from "../host/HostFacts.ts"
+import {
+  ensureScriptsDirectory,
+  resetScriptsDirectory,
+  type ScriptsDirectoryError,
+  type WrapperWriteError,
+  writeWrapper
+} from "../wrappers/ScriptStore.ts"
+import { type InvalidRuntimeConfig, planRuntimes, type RuntimePlan } from "./RuntimePlan.ts"
+import { completePlan, type RuntimeTable } from "./RuntimeTable.ts"
+
+/**
+ * What to do with wrapper scripts:
+ * - `reset`: boot — wipe `<data-root>/runtimes` and write the scripts afresh;
+ * - `keep`: reload — write missing scripts, never touch existing ones, which
+ *   running containers may still be using;
+ * - `none`: write nothing (checks and dry runs); the table still names the
+ *   scripts where they would be.
+ */
+export type ScriptsMode = "reset" | "keep" | "none"
+
+export interface SetupOptions {
+  readonly scripts?: ScriptsMode | undefined
+  /** Timeout, output bound and concurrency of the `features` probes. */
+  readonly probe?: ProbeAllOptions | undefined
+}
+
+export type SetupError = InvalidRuntimeConfig | ScriptsDirectoryError | WrapperWriteError
+
+export type SetupServices = HostFacts | FeatureProbe | FileSystem.FileSystem
+
+const writeScripts = (plan: RuntimePlan, mode: ScriptsMode) =>
+  Effect.gen(function*() {
+    if (mode === "none") return
+    yield* mode === "reset"
+      ? resetScriptsDirectory(plan.scriptsDirectory)
+      : ensureScriptsDirectory(plan.scriptsDirectory)
+    for (const runtime of plan.runtimes) {
+      if (runtime.wrapper !== undefined) yield* writeWrapper(runtime.name, runtime.wrapper)
+    }
+  })
+
+/**
+ * A failed probe's warning, placed at the runtimes that share the binary, so
+ * the user sees which configured names it concerns.
+ */
+const probeWarning = (plan: RuntimePlan, outcome: ProbeOutcome & { readonly _tag: "Failed" }) => {
+  const key = argvKey(outcome.argv)
+  const names = plan.runtimes.filter((runtime) => runtime.featuresArgv !== undefined && argvKey(runtime.featuresArgv) === key)
+  return new ConfigWarning({
+    path: names.map((runtime) => `runtimes.${runtime.name}`).join(", "),
+    message: outcome.warning.message
+  })
+}
+
+/** Asks every runc-compatible runtime for its features, each distinct argv once. */
+const probeFeatures = (plan: RuntimePlan, options: ProbeAllOptions | undefined) =>
+  Effect.gen(function*() {
+    const probe = yield* FeatureProbe
+    const argvs: Array<Argv> = []
+    for (const runtime of plan.runtimes) if (runtime.featuresArgv !== undefined) argvs.push(runtime.featuresArgv)
+    const outcomes = yield* probe.probeAll(argvs, options)
+    const features = new Map<string, Features>()
+    const warnings: Array<ConfigWarning> = []
+    for (const outcome of outcomes) {
+      if (outcome._tag === "Probed") features.set(argvKey(outcome.argv), outcome.features)
+      else warnings.push(probeWarning(plan, outcome))
+    }
+    return { featuresFor: (argv: Argv) => features.get(argvKey(argv)), warnings }
+  })
+
+/** Plans, writes and probes: the whole setup of a configuration, as one effect. */
+export const setupRuntimes = (
+  config: DaemonConfig,
+  options: SetupOptions = {}
+): Effect.Effect<RuntimeTable, SetupError, SetupServices> =>
+  Effect.gen(function*() {
+    const host = yield* (yield* HostFacts).read
+    const plan = yield* Effect.fromResult(planRuntimes(config, host))
+    yield* writeScripts(plan, options.scripts ?? "none")
+    const { featuresFor, warnings } = yield* probeFeatures(plan, options.probe)
+    return completePlan(plan, featuresFor, warnings)
+  })

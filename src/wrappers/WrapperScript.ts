@@ -1,0 +1,111 @@
+/**
+ * Wrapper scripts for runtimes configured with `path` and `runtimeArgs`: what
+ * a script says and where it goes. Pure; writing it is `ScriptStore`'s job.
+ *
+ * containerd's runc shim takes a runtime binary (`BinaryName`) but has no
+ * option for extra arguments, so dockerd points the shim at a small shell
+ * script that execs the runtime with the configured arguments in front of the
+ * shim's own.
+ */
+import { createHash } from "node:crypto"
+import { posix } from "node:path"
+import { encodeBase32 } from "./Base32.ts"
+
+/** Where the scripts live, below dockerd's data root (`--data-root`). */
+export const scriptsDirectory = (dataRoot: string): string => posix.join(dataRoot, "runtimes")
+
+/**
+ * Quotes `word` for a POSIX shell: inside single quotes every byte is literal
+ * (spaces, `$`, backticks, `;`, `*`, tabs, newlines), and the only character
+ * that needs care, `'`, is written as `'\''` (close, escaped quote, reopen).
+ */
+export const quoteShellWord = (word: string): string => `'${word.replaceAll("'", `'\\''`)}'`
+
+/**
+ * The script that runs `binary` with `args`, then whatever the shim passes.
+ *
+ * dockerd writes `<binary> <args joined by spaces> $@` unquoted, so the shell
+ * splits and globs every word and a path or argument holding a space, quote,
+ * `$` or `*` reaches the runtime mangled. Here every word is quoted and the
+ * caller's arguments are forwarded as `"$@"`, so all of them arrive byte for
+ * byte; `exec` replaces the shell, leaving the runtime as the shim's child.
+ */
+export const renderWrapperScript = (binary: string, args: ReadonlyArray<string>): string =>
+  `#!/bin/sh\nexec ${[binary, ...args].map(quoteShellWord).join(" ")} "$@"\n`
+
+/** Longest file name most Linux file systems accept, in bytes. */
+const maxFileNameBytes = 255
+
+const utf8 = new TextEncoder()
+
+/** `/` and control characters (C0 with NUL, DEL, C1): never kept in a file name. */
+const isForbidden = (char: string): boolean => {
+  const codePoint = char.codePointAt(0)!
+  return char === "/" || codePoint < 0x20 || (codePoint >= 0x7f && codePoint <= 0x9f)
+}
+
+const byteLength = (text: string): number => utf8.encode(text).length
+
+const isSafeName = (name: string, budget: number): boolean =>
+  name !== "" && name !== "." && name !== ".." && !Array.from(name).some(isForbidden) &&
+  byteLength(name) <= budget
+
+const escapeChar = (char: string): string =>
+  Array.from(utf8.encode(char), (byte) => `%${byte.toString(16).toUpperCase().padStart(2, "0")}`).join("")
+
+/**
+ * The script's file name, `<name>.<suffix>` (`suffix`: the content hash, see
+ * `planWrapper`), always a single path component of
+ * at most 255 bytes, so no runtime name can place a script outside the
+ * scripts directory.
+ *
+ * A name that is already safe is kept as it is. Any other name is escaped:
+ * `/`, `%`, control characters and NUL become `%XX` per UTF-8 byte, `.` and
+ * `..` become `%2E` and `%2E%2E`, the empty name becomes `%`, and what does
+ * not fit is cut off at a character boundary. Two runtime names may end up
+ * with the same encoding (`a/b` and a literal `a%2Fb`, or two long names
+ * sharing a prefix); that is harmless, because the suffix addresses the
+ * content: the same file name always holds the same script.
+ */
+export const scriptFileName = (runtimeName: string, suffix: string): string => {
+  const budget = maxFileNameBytes - 1 - byteLength(suffix)
+  return `${isSafeName(runtimeName, budget) ? runtimeName : encodeName(runtimeName, budget)}.${suffix}`
+}
+
+const encodeName = (name: string, budget: number): string => {
+  if (name === "") return "%"
+  if (name === "." || name === "..") return name.replaceAll(".", "%2E")
+  let out = ""
+  let used = 0
+  for (const char of name) {
+    const piece = isForbidden(char) || char === "%" ? escapeChar(char) : char
+    const size = byteLength(piece)
+    if (used + size > budget) break
+    out += piece
+    used += size
+  }
+  return out
+}
+
+/** A script ready to be written: its full path and its content. */
+export interface WrapperPlan {
+  readonly path: string
+  readonly content: string
+}
+
+/**
+ * The script for one runtime. Its name ends with the base32 SHA-256 of its
+ * content, so a script is never rewritten in place: a changed configuration
+ * gets a new file, and the old one stays valid for the containers still using
+ * it.
+ */
+export const planWrapper = (
+  scriptsDir: string,
+  runtimeName: string,
+  binary: string,
+  args: ReadonlyArray<string>
+): WrapperPlan => {
+  const content = renderWrapperScript(binary, args)
+  const suffix = encodeBase32(createHash("sha256").update(utf8.encode(content)).digest())
+  return { path: posix.join(scriptsDir, scriptFileName(runtimeName, suffix)), content }
+}

@@ -1,0 +1,227 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import {
+  configPath,
+  DaemonConfigFromJson,
+  emptyDaemonConfig,
+  parseDaemonJson
+} from "../../src/config/DaemonConfig.ts"
+
+const parse = (text: string) => Result.getOrThrow(parseDaemonJson(text, "/etc/docker/daemon.json"))
+const parseFailure = (text: string) => Result.getOrThrow(Result.flip(parseDaemonJson(text, "/etc/docker/daemon.json")))
+const problemsOf = (json: unknown) => {
+  const error = parseFailure(JSON.stringify(json))
+  if (error._tag !== "ConfigSchemaError") throw new Error(`expected a ConfigSchemaError, got ${error._tag}`)
+  return error.problems.map(({ message, path }) => ({ path, message }))
+}
+
+describe("DaemonConfig defaults", () => {
+  it("an empty object gives dockerd's defaults and no runtimes", () => {
+    expect(parse("{}").config).toEqual({
+      runtimes: {},
+      defaultRuntime: "",
+      execOpts: [],
+      dataRoot: "/var/lib/docker",
+      execRoot: "/var/run/docker"
+    })
+  })
+
+  it("emptyDaemonConfig is the configuration of an empty file", () => {
+    expect(emptyDaemonConfig).toEqual(parse("{}").config)
+  })
+
+  it("a blank file is an empty configuration, as in dockerd", () => {
+    expect(parse(" \n\t\n")).toEqual({ config: emptyDaemonConfig, setKeys: new Set() })
+  })
+
+  it("an empty data-root or exec-root means the default", () => {
+    const { config } = parse(JSON.stringify({ "data-root": "", "exec-root": "" }))
+    expect([config.dataRoot, config.execRoot]).toEqual(["/var/lib/docker", "/var/run/docker"])
+  })
+})
+
+describe("DaemonConfig decoding", () => {
+  it("reads every runtime-related key", () => {
+    const { config } = parse(JSON.stringify({
+      runtimes: {
+        crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] },
+        kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/etc/kata.toml", Debug: true } }
+      },
+      "default-runtime": "crun",
+      "exec-opts": ["native.cgroupdriver=systemd"],
+      "data-root": "/srv/docker",
+      "exec-root": "/run/docker"
+    }))
+    expect(config).toEqual({
+      runtimes: {
+        crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] },
+        kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/etc/kata.toml", Debug: true } }
+      },
+      defaultRuntime: "crun",
+      execOpts: ["native.cgroupdriver=systemd"],
+      dataRoot: "/srv/docker",
+      execRoot: "/run/docker"
+    })
+  })
+
+  it("ignores keys that are not about runtimes, at the top level and inside a runtime", () => {
+    const { config } = parse(JSON.stringify({
+      "log-driver": "journald",
+      debug: true,
+      runtimes: { crun: { path: "/usr/bin/crun", shim: "whatever" } }
+    }))
+    expect(config).toEqual({ ...emptyDaemonConfig, runtimes: { crun: { path: "/usr/bin/crun" } } })
+  })
+
+  it("skips a UTF-8 byte order mark, as dockerd does", () => {
+    expect(parse("\uFEFF{\"default-runtime\": \"crun\"}").config.defaultRuntime).toBe("crun")
+  })
+
+  it("encodes a configuration back to daemon.json keys", () => {
+    expect(Schema.encodeSync(DaemonConfigFromJson)(emptyDaemonConfig)).toEqual({
+      "data-root": "/var/lib/docker",
+      "default-runtime": "",
+      "exec-opts": [],
+      "exec-root": "/var/run/docker",
+      runtimes: {}
+    })
+  })
+})
+
+describe("setKeys", () => {
+  it("lists the runtime keys the file writes, even with default values, and no others", () => {
+    const { setKeys } = parse(JSON.stringify({ "data-root": "/var/lib/docker", "exec-opts": [], debug: true }))
+    expect([...setKeys].sort()).toEqual(["data-root", "exec-opts"])
+  })
+})
+
+describe("type mismatches", () => {
+  it("a top level that is not an object is reported without a path", () => {
+    expect(problemsOf(["runtimes"])).toEqual([
+      { path: "", message: "expected a JSON object at the top level, got an array" }
+    ])
+  })
+
+  it("data-root that is not a string", () => {
+    expect(problemsOf({ "data-root": 1 })).toEqual([{ path: "data-root", message: "expected a string, got 1" }])
+  })
+
+  it("default-runtime that is not a string", () => {
+    expect(problemsOf({ "default-runtime": null })).toEqual([
+      { path: "default-runtime", message: "expected a string, got null" }
+    ])
+  })
+
+  it("exec-opts that is not an array", () => {
+    expect(problemsOf({ "exec-opts": "native.cgroupdriver=systemd" })).toEqual([
+      { path: "exec-opts", message: "expected an array of strings, got \"native.cgroupdriver=systemd\"" }
+    ])
+  })
+
+  it("an exec-opts element that is not a string is reported at its index", () => {
+    expect(problemsOf({ "exec-opts": ["a=b", true] })).toEqual([
+      { path: "exec-opts[1]", message: "expected a string, got true" }
+    ])
+  })
+
+  it("runtimes that is not an object", () => {
+    expect(problemsOf({ runtimes: [] })).toEqual([{ path: "runtimes", message: "expected an object, got an array" }])
+  })
+
+  it("a runtime that is not an object", () => {
+    expect(problemsOf({ runtimes: { kata: "/usr/bin/kata" } })).toEqual([
+      { path: "runtimes.kata", message: "expected an object, got \"/usr/bin/kata\"" }
+    ])
+  })
+
+  it("each field of a runtime is checked at its own path", () => {
+    expect(problemsOf({ runtimes: { kata: { path: 1, runtimeArgs: "x", runtimeType: false, options: [] } } })).toEqual([
+      { path: "runtimes.kata.path", message: "expected a string, got 1" },
+      { path: "runtimes.kata.runtimeArgs", message: "expected an array of strings, got \"x\"" },
+      { path: "runtimes.kata.runtimeType", message: "expected a string, got false" },
+      { path: "runtimes.kata.options", message: "expected an object, got an array" }
+    ])
+  })
+
+  it("a runtimeArgs element that is not a string is reported at its index", () => {
+    expect(problemsOf({ runtimes: { kata: { runtimeArgs: ["--debug", 2] } } })).toEqual([
+      { path: "runtimes.kata.runtimeArgs[1]", message: "expected a string, got 2" }
+    ])
+  })
+
+  it("a runtime name that is not a plain word is quoted in the path", () => {
+    expect(problemsOf({ runtimes: { "io.containerd.kata.v2": { path: 1 } } })).toEqual([
+      { path: "runtimes[\"io.containerd.kata.v2\"].path", message: "expected a string, got 1" }
+    ])
+  })
+
+  it("option values may be anything", () => {
+    const options = { a: null, b: [1, "x"], c: { d: 1.5 } }
+    expect(parse(JSON.stringify({ runtimes: { kata: { options } } })).config.runtimes["kata"]?.options).toEqual(
+      options
+    )
+  })
+
+  it("every mismatch is reported at once, in key order, runtimes by name in file order", () => {
+    expect(problemsOf({
+      runtimes: { b: { path: 1 }, a: { runtimeArgs: [1, "x", 2] } },
+      "exec-root": 4,
+      "exec-opts": [3],
+      "data-root": false
+    })).toEqual([
+      { path: "data-root", message: "expected a string, got false" },
+      { path: "exec-opts[0]", message: "expected a string, got 3" },
+      { path: "exec-root", message: "expected a string, got 4" },
+      { path: "runtimes.b.path", message: "expected a string, got 1" },
+      { path: "runtimes.a.runtimeArgs[0]", message: "expected a string, got 1" },
+      { path: "runtimes.a.runtimeArgs[2]", message: "expected a string, got 2" }
+    ])
+  })
+
+  it("the error names the file", () => {
+    expect(parseFailure("{\"data-root\": 1}")).toMatchObject({ file: "/etc/docker/daemon.json" })
+  })
+})
+
+describe("syntax errors", () => {
+  it("on the first line, with the column where it broke", () => {
+    expect(parseFailure("{\"data-root\": \"/x\",}")).toMatchObject({
+      _tag: "ConfigSyntaxError",
+      file: "/etc/docker/daemon.json",
+      line: 1,
+      column: 20,
+      detail: "invalid character '}' looking for beginning of object key string"
+    })
+  })
+
+  it("on a later line", () => {
+    expect(parseFailure("{\n  \"data-root\": \"/x\"\n  \"exec-root\": \"/y\"\n}")).toMatchObject({
+      line: 3,
+      column: 3,
+      detail: "invalid character '\"' after object key:value pair"
+    })
+  })
+
+  it("a bare word is located, though JSON.parse does not say where", () => {
+    expect(parseFailure("{\n  \"debug\": tru\n}")).toMatchObject({
+      line: 2,
+      column: 15,
+      detail: "invalid character '\\n' in literal true (expecting 'e')"
+    })
+  })
+
+  it("truncated input is reported just after its last character", () => {
+    expect(parseFailure("{\n  \"runtimes\": {\n    \"crun\": {\n\n")).toMatchObject({
+      line: 3,
+      column: 14,
+      detail: "unexpected end of JSON input"
+    })
+  })
+})
+
+describe("configPath", () => {
+  it("joins names with dots and indexes with brackets", () => {
+    expect(configPath(["runtimes", "kata", "runtimeArgs", 1])).toBe("runtimes.kata.runtimeArgs[1]")
+  })
+})

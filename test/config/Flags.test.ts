@@ -1,0 +1,167 @@
+import { describe, expect, it } from "@effect/vitest"
+import * as Result from "effect/Result"
+import { type DaemonConfig, type DaemonJsonKey, emptyDaemonConfig, parseDaemonJson } from "../../src/config/DaemonConfig.ts"
+import { applyFlags, type DaemonFlags } from "../../src/config/Flags.ts"
+
+const noFlags: DaemonFlags = { addRuntimes: [], execOpts: [] }
+const noKeys: ReadonlySet<DaemonJsonKey> = new Set()
+
+const applied = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) =>
+  Result.getOrThrow(applyFlags(file, fileKeys, { ...noFlags, ...flags }))
+
+const problemsOf = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) =>
+  Result.getOrThrow(Result.flip(applyFlags(file, fileKeys, { ...noFlags, ...flags }))).problems.map((
+    { message, path }
+  ) => ({ path, message }))
+
+/** A daemon.json, parsed, as `applyFlags` receives it. */
+const fromFile = (json: object): [DaemonConfig, ReadonlySet<DaemonJsonKey>] => {
+  const { config, setKeys } = Result.getOrThrow(parseDaemonJson(JSON.stringify(json), "daemon.json"))
+  return [config, setKeys]
+}
+
+describe("applyFlags without conflicts", () => {
+  it("no flags leave the file's configuration as it is", () => {
+    const [file, keys] = fromFile({ "default-runtime": "crun", "exec-opts": ["a=b"], runtimes: { crun: { path: "c" } } })
+    expect(applied({}, file, keys)).toEqual({ config: file, warnings: [] })
+  })
+
+  it("flags set what the file does not", () => {
+    expect(applied({
+      defaultRuntime: "crun",
+      execOpts: ["native.cgroupdriver=systemd"],
+      dataRoot: "/srv/docker",
+      execRoot: "/run/docker"
+    }).config).toEqual({
+      runtimes: {},
+      defaultRuntime: "crun",
+      execOpts: ["native.cgroupdriver=systemd"],
+      dataRoot: "/srv/docker",
+      execRoot: "/run/docker"
+    })
+  })
+})
+
+describe("--add-runtime", () => {
+  it("defines a runtime by path", () => {
+    expect(applied({ addRuntimes: ["crun=/usr/bin/crun"] }).config.runtimes).toEqual({ crun: { path: "/usr/bin/crun" } })
+  })
+
+  it("splits at the first '=', so the path may contain '='", () => {
+    expect(applied({ addRuntimes: ["odd=/opt/a=b"] }).config.runtimes).toEqual({ odd: { path: "/opt/a=b" } })
+  })
+
+  it("trims the name and the path, and lowercases the name", () => {
+    expect(applied({ addRuntimes: ["  CRun = /usr/bin/crun  "] }).config.runtimes).toEqual({
+      crun: { path: "/usr/bin/crun" }
+    })
+  })
+
+  it("without '=' is an invalid runtime argument", () => {
+    expect(problemsOf({ addRuntimes: ["crun"] })).toEqual([
+      { path: "--add-runtime", message: "invalid runtime argument: crun" }
+    ])
+  })
+
+  it("with an empty name is an invalid runtime argument", () => {
+    expect(problemsOf({ addRuntimes: [" =/usr/bin/crun"] })).toEqual([
+      { path: "--add-runtime", message: "invalid runtime argument:  =/usr/bin/crun" }
+    ])
+  })
+
+  it("with an empty path is an invalid runtime argument", () => {
+    expect(problemsOf({ addRuntimes: ["crun= "] })).toEqual([
+      { path: "--add-runtime", message: "invalid runtime argument: crun= " }
+    ])
+  })
+
+  it("may not redefine runc, in any case", () => {
+    expect(problemsOf({ addRuntimes: ["RunC=/opt/runc"] })).toEqual([
+      { path: "--add-runtime", message: "runtime name 'runc' is reserved" }
+    ])
+  })
+
+  it("may not define a name twice, even in another case", () => {
+    expect(problemsOf({ addRuntimes: ["crun=/a", "CRUN=/b"] })).toEqual([
+      { path: "--add-runtime", message: "runtime 'crun' was already defined" }
+    ])
+  })
+
+  it("reports every bad value at once, in order", () => {
+    expect(problemsOf({ addRuntimes: ["x", "runc=/r", "a=/1", "a=/2", "=/p"] })).toEqual([
+      { path: "--add-runtime", message: "invalid runtime argument: x" },
+      { path: "--add-runtime", message: "runtime name 'runc' is reserved" },
+      { path: "--add-runtime", message: "runtime 'a' was already defined" },
+      { path: "--add-runtime", message: "invalid runtime argument: =/p" }
+    ])
+  })
+
+  it("adds to the file's runtimes, as dockerd merges them", () => {
+    const [file, keys] = fromFile({ runtimes: { kata: { runtimeType: "io.containerd.kata.v2" } } })
+    expect(applied({ addRuntimes: ["crun=/usr/bin/crun"] }, file, keys)).toEqual({
+      config: { ...file, runtimes: { crun: { path: "/usr/bin/crun" }, kata: { runtimeType: "io.containerd.kata.v2" } } },
+      warnings: []
+    })
+  })
+
+  it("a name the file defines too keeps the file's definition, with a warning", () => {
+    const [file, keys] = fromFile({ runtimes: { crun: { path: "/opt/crun" } } })
+    const result = applied({ addRuntimes: ["crun=/usr/bin/crun"] }, file, keys)
+    expect(result.config.runtimes).toEqual({ crun: { path: "/opt/crun" } })
+    expect(result.warnings.map(({ message, path }) => ({ path, message }))).toEqual([
+      {
+        path: "--add-runtime",
+        message: "runtime 'crun' is also defined in the configuration file; the file's definition is used"
+      }
+    ])
+  })
+})
+
+describe("settings given both as a flag and in the file", () => {
+  it("a string setting is reported with both values", () => {
+    const [file, keys] = fromFile({ "data-root": "/b" })
+    expect(problemsOf({ dataRoot: "/a" }, file, keys)).toEqual([
+      {
+        path: "--data-root",
+        message:
+          "the following directives are specified both as a flag and in the configuration file: data-root: (from flag: /a, from file: /b)"
+      }
+    ])
+  })
+
+  it("exec-opts are printed as Go prints a list", () => {
+    const [file, keys] = fromFile({ "exec-opts": ["c=d"] })
+    expect(problemsOf({ execOpts: ["a=b", "x=y"] }, file, keys)).toEqual([
+      {
+        path: "--exec-opt",
+        message:
+          "the following directives are specified both as a flag and in the configuration file: exec-opts: (from flag: [a=b x=y], from file: [c=d])"
+      }
+    ])
+  })
+
+  it("a key the file sets to its default still conflicts", () => {
+    const [file, keys] = fromFile({ "exec-root": "/var/run/docker" })
+    expect(problemsOf({ execRoot: "/run/docker" }, file, keys)).toHaveLength(1)
+  })
+
+  it("every conflict is listed in one problem, in key order", () => {
+    const [file, keys] = fromFile({ "exec-root": "/e", "default-runtime": "runc", "data-root": "/d" })
+    expect(problemsOf({ execRoot: "/E", defaultRuntime: "crun", dataRoot: "/D" }, file, keys)).toEqual([
+      {
+        path: "--data-root, --default-runtime, --exec-root",
+        message: "the following directives are specified both as a flag and in the configuration file: " +
+          "data-root: (from flag: /D, from file: /d), default-runtime: (from flag: crun, from file: runc), " +
+          "exec-root: (from flag: /E, from file: /e)"
+      }
+    ])
+  })
+
+  it("bad --add-runtime values and conflicts are reported together", () => {
+    const [file, keys] = fromFile({ "default-runtime": "runc" })
+    expect(problemsOf({ addRuntimes: ["x"], defaultRuntime: "crun" }, file, keys).map(({ path }) => path)).toEqual([
+      "--add-runtime",
+      "--default-runtime"
+    ])
+  })
+})
