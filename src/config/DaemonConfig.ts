@@ -18,7 +18,7 @@ import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
 import { findJsonSyntaxError } from "./JsonSyntax.ts"
-import { Problem } from "./Problem.ts"
+import { configPath, Problem } from "./Problem.ts"
 
 /** dockerd's `--data-root` default on Linux. */
 export const defaultDataRoot = "/var/lib/docker"
@@ -108,21 +108,6 @@ export interface ParsedDaemonJson {
   readonly config: DaemonConfig
   readonly setKeys: ReadonlySet<DaemonJsonKey>
 }
-
-const plainKey = /^[A-Za-z0-9_-]+$/
-
-/**
- * A location in daemon.json as users write it: `runtimes.kata.runtimeArgs[1]`.
- * A key that is not a plain word is quoted, so `runtimes["io.containerd.kata.v2"]`
- * stays unambiguous.
- */
-export const configPath = (segments: ReadonlyArray<PropertyKey>): string =>
-  segments.reduce<string>((path, segment) => {
-    if (typeof segment === "number") return `${path}[${segment}]`
-    const key = String(segment)
-    if (!plainKey.test(key)) return `${path}[${JSON.stringify(key)}]`
-    return path === "" ? key : `${path}.${key}`
-  }, "")
 
 /** A JSON value as a mismatch message shows it: scalars verbatim, containers by kind. */
 const describeJson = (value: unknown): string => {

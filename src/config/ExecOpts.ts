@@ -12,8 +12,7 @@
  * The options are validated after the flags are applied, so `exec-opts[i]`
  * indexes the merged list, which is the file's or the flags', never both.
  */
-import { configPath } from "./DaemonConfig.ts"
-import { ConfigWarning, Problem } from "./Problem.ts"
+import { ConfigWarning, configPath, Problem } from "./Problem.ts"
 
 /** The exec-opt that picks the cgroup driver. */
 export const cgroupDriverKey = "native.cgroupdriver"

@@ -25,3 +25,18 @@ export class ConfigWarning extends Schema.Class<ConfigWarning>("ConfigWarning")(
   path: Schema.String,
   message: Schema.String
 }) {}
+
+const plainKey = /^[A-Za-z0-9_-]+$/
+
+/**
+ * A location in daemon.json as users write it: `runtimes.kata.runtimeArgs[1]`.
+ * A key that is not a plain word is quoted, so `runtimes["io.containerd.kata.v2"]`
+ * stays unambiguous.
+ */
+export const configPath = (segments: ReadonlyArray<PropertyKey>): string =>
+  segments.reduce<string>((path, segment) => {
+    if (typeof segment === "number") return `${path}[${segment}]`
+    const key = String(segment)
+    if (!plainKey.test(key)) return `${path}[${JSON.stringify(key)}]`
+    return path === "" ? key : `${path}.${key}`
+  }, "")

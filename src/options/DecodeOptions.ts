@@ -31,7 +31,7 @@
  */
 import * as Base64 from "effect/encoding/Base64"
 import * as Result from "effect/Result"
-import { ConfigWarning, Problem } from "../config/Problem.ts"
+import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
 import type { FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
 
@@ -152,7 +152,7 @@ export const decodeOptions = <M extends MessageDescriptor>(
     if (field !== undefined && options[key] !== null) winners.set(field, key)
   }
 
-  const path = (key: string) => `runtimes.${runtimeName}.options.${key}`
+  const path = (key: string) => configPath(["runtimes", runtimeName, "options", key])
   const text = (key: string, detail: string) => `runtime ${runtimeName}: option ${JSON.stringify(key)}${detail}`
   const value: Record<string, unknown> = {}
   const problems: Array<Problem> = []

@@ -17,14 +17,14 @@ import * as Semaphore from "effect/Semaphore"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
 import type { Features } from "../features/Features.ts"
 import { PathLookup } from "../host/PathLookup.ts"
+import { resolveRuntime, type RuntimePathLookupError } from "./Preflight.ts"
 import {
-  chooseRuntime,
   describeRuntimes,
   featuresOf,
   type RuntimeChoice,
   type RuntimesInfo,
   type RuntimeTable,
-  UnknownRuntime
+  type UnknownRuntime
 } from "./RuntimeTable.ts"
 import { type SetupError, type SetupOptions, setupRuntimes, type SetupServices } from "./Setup.ts"
 
@@ -32,21 +32,6 @@ import { type SetupError, type SetupOptions, setupRuntimes, type SetupServices }
 export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("RuntimesNotSetUp", {}) {
   override get message(): string {
     return "runtimes have not been set up yet: boot the registry first"
-  }
-}
-
-/**
- * The binary behind a wrapper script no longer resolves. Reported before the
- * container is created, worded as dockerd's pre-flight error, instead of an
- * obscure failure from inside the shim.
- */
-export class RuntimePathLookupError extends Schema.TaggedError<RuntimePathLookupError>()("RuntimePathLookupError", {
-  runtime: Schema.String,
-  path: Schema.String,
-  reason: Schema.String
-}) {
-  override get message(): string {
-    return `error while looking up the specified runtime path: ${this.reason}`
   }
 }
 
@@ -96,23 +81,12 @@ export const layer = (
       (snapshot) => snapshot === undefined ? Effect.fail(new RuntimesNotSetUp()) : Effect.succeed(snapshot)
     )
 
-    const preflight = (choice: RuntimeChoice) =>
-      choice.preflightPath === undefined
-        ? Effect.succeed(choice)
-        : lookup.lookPath(choice.preflightPath).pipe(
-          Effect.as(choice),
-          Effect.mapError((error) =>
-            new RuntimePathLookupError({ runtime: choice.runtime, path: error.file, reason: error.reason })
-          )
-        )
-
     return {
       boot: (config) => install(config, "reset"),
       reload: (config) => install(config, "keep"),
       get: (name) =>
-        table.pipe(
-          Effect.flatMap((snapshot) => Effect.fromResult(chooseRuntime(snapshot, name))),
-          Effect.flatMap(preflight)
+        Effect.flatMap(table, (snapshot) => resolveRuntime(snapshot, name)).pipe(
+          Effect.provideService(PathLookup, lookup)
         ),
       features: (name) =>
         Effect.map(Ref.get(current), (snapshot) => snapshot === undefined ? undefined : featuresOf(snapshot, name)),

@@ -14,7 +14,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { DaemonConfig, RuntimeConfig } from "../config/DaemonConfig.ts"
 import { cgroupDriverOption, execOptProblems } from "../config/ExecOpts.ts"
-import { type ConfigWarning, Problem } from "../config/Problem.ts"
+import { type ConfigWarning, configPath, Problem } from "../config/Problem.ts"
 import type { HostSnapshot } from "../host/HostFacts.ts"
 import {
   isPermissibleContainerdRuntimeName,
@@ -110,8 +110,11 @@ const stockRuntime = (name: string, options: ShimOptions): PlannedRuntime => ({
   preflightPath: undefined
 })
 
-const problemFor = (name: string, field: string, message: string) =>
-  new Problem({ path: `runtimes.${name}${field === "" ? "" : `.${field}`}`, message: `runtime ${name}: ${message}` })
+const problemFor = (name: string, field: string | undefined, message: string) =>
+  new Problem({
+    path: configPath(field === undefined ? ["runtimes", name] : ["runtimes", name, field]),
+    message: `runtime ${name}: ${message}`
+  })
 
 const hasEntries = (options: RuntimeConfig["options"]): options is Readonly<Record<string, unknown>> =>
   options !== undefined && Object.keys(options).length > 0
@@ -130,7 +133,7 @@ const planConfiguredRuntime = (
   const args = runtime.runtimeArgs ?? []
   if (path === undefined || path === "") {
     if (runtimeType === undefined || runtimeType === "") {
-      return { ok: false, problems: [problemFor(name, "", "either a runtimeType or a path must be configured")] }
+      return { ok: false, problems: [problemFor(name, undefined, "either a runtimeType or a path must be configured")] }
     }
     if (args.length > 0) {
       return {
@@ -151,7 +154,7 @@ const planConfiguredRuntime = (
   if (runtimeType !== undefined && runtimeType !== "") {
     return {
       ok: false,
-      problems: [problemFor(name, "", "cannot configure both path and runtimeType for the same runtime")]
+      problems: [problemFor(name, undefined, "cannot configure both path and runtimeType for the same runtime")]
     }
   }
   if (hasEntries(runtime.options)) {
@@ -205,7 +208,7 @@ export const planRuntimes = (
 
   if (Object.hasOwn(config.runtimes, stockRuntimeName)) {
     problems.push(
-      new Problem({ path: `runtimes.${stockRuntimeName}`, message: `runtime name '${stockRuntimeName}' is reserved` })
+      new Problem({ path: configPath(["runtimes", stockRuntimeName]), message: `runtime name '${stockRuntimeName}' is reserved` })
     )
   }
 

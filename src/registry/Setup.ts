@@ -11,7 +11,7 @@
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import { ConfigWarning } from "../config/Problem.ts"
+import { ConfigWarning, configPath } from "../config/Problem.ts"
 import { type Argv, argvKey, FeatureProbe, type ProbeAllOptions, type ProbeOutcome } from "../features/FeatureProbe.ts"
 import type { Features } from "../features/Features.ts"
 import { HostFacts } from "../host/HostFacts.ts"
@@ -64,7 +64,7 @@ const probeWarning = (plan: RuntimePlan, outcome: ProbeOutcome & { readonly _tag
   const key = argvKey(outcome.argv)
   const names = plan.runtimes.filter((runtime) => runtime.featuresArgv !== undefined && argvKey(runtime.featuresArgv) === key)
   return new ConfigWarning({
-    path: names.map((runtime) => `runtimes.${runtime.name}`).join(", "),
+    path: names.map((runtime) => configPath(["runtimes", runtime.name])).join(", "),
     message: outcome.warning.message
   })
 }

@@ -2,11 +2,11 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import {
-  configPath,
   DaemonConfigFromJson,
   emptyDaemonConfig,
   parseDaemonJson
 } from "../../src/config/DaemonConfig.ts"
+import { configPath } from "../../src/config/Problem.ts"
 
 const parse = (text: string) => Result.getOrThrow(parseDaemonJson(text, "/etc/docker/daemon.json"))
 const parseFailure = (text: string) => Result.getOrThrow(Result.flip(parseDaemonJson(text, "/etc/docker/daemon.json")))
