@@ -3,16 +3,18 @@
  * with daemon.json.
  *
  * As in dockerd, a setting may come from a flag or from the file but not both,
- * with one exception: `--add-runtime` adds to the file's `runtimes` (dockerd
- * exempts `runtimes` from the both-places check and merges the two maps). When
- * both define the same name dockerd silently keeps the file's definition; it
- * is kept here too, with a warning, since the flag is then ignored.
+ * and `--add-runtime` adds to the file's `runtimes` (dockerd exempts `runtimes`
+ * from the both-places check and merges the two maps). When both define the
+ * same runtime name, dockerd silently keeps the file's definition and ignores
+ * the flag; here that runtime is a setting given both ways, and an error like
+ * the others, so an administrator never runs a runtime other than the one
+ * they think they configured.
  */
 import * as Result from "effect/Result"
 import { stockRuntimeName } from "../names/RuntimeName.ts"
 import type { DaemonConfig, DaemonJsonKey, RuntimeConfig } from "./DaemonConfig.ts"
 import { DaemonFlagsError } from "./Errors.ts"
-import { ConfigWarning, Problem } from "./Problem.ts"
+import { configPath, Problem } from "./Problem.ts"
 
 /** The runtime-related dockerd flags, as given on the command line. */
 export interface DaemonFlags {
@@ -28,12 +30,6 @@ export interface DaemonFlags {
   readonly execRoot?: string
 }
 
-/** The configuration after the flags, and what was accepted but looks wrong. */
-export interface FlaggedConfig {
-  readonly config: DaemonConfig
-  readonly warnings: ReadonlyArray<ConfigWarning>
-}
-
 const addRuntimeFlag = "--add-runtime"
 
 /**
@@ -43,7 +39,7 @@ const addRuntimeFlag = "--add-runtime"
  * a repeated name keeps its first definition.
  */
 const parseAddRuntimes = (values: ReadonlyArray<string>) => {
-  const runtimes: Record<string, RuntimeConfig> = {}
+  const runtimes = new Map<string, RuntimeConfig>()
   const problems: Array<Problem> = []
   const reject = (message: string) => problems.push(new Problem({ path: addRuntimeFlag, message }))
   for (const value of values) {
@@ -53,14 +49,22 @@ const parseAddRuntimes = (values: ReadonlyArray<string>) => {
     const path = separator < 0 ? "" : value.slice(separator + 1).trim()
     if (name === "" || path === "") reject(`invalid runtime argument: ${value}`)
     else if (name === stockRuntimeName) reject(`runtime name '${stockRuntimeName}' is reserved`)
-    else if (Object.hasOwn(runtimes, name)) reject(`runtime '${name}' was already defined`)
-    else runtimes[name] = { path }
+    else if (runtimes.has(name)) reject(`runtime '${name}' was already defined`)
+    else runtimes.set(name, { path })
   }
   return { runtimes, problems }
 }
 
 /** A list as dockerd prints one in a conflict: Go's `%v` of a `[]string`. */
 const goList = (values: ReadonlyArray<string>): string => `[${values.join(" ")}]`
+
+interface Conflict {
+  /** The setting, named as in daemon.json. */
+  readonly key: string
+  readonly flag: string
+  readonly fromFlag: string
+  readonly fromFile: string
+}
 
 interface Exclusive {
   readonly key: DaemonJsonKey
@@ -92,18 +96,36 @@ const exclusives: ReadonlyArray<Exclusive> = [
  * The settings given both ways, as one problem worded like dockerd's. Its path
  * lists the flags; its message names the keys with both values.
  */
-const conflictProblems = (file: DaemonConfig, fileKeys: ReadonlySet<DaemonJsonKey>, flags: DaemonFlags) => {
-  const conflicts = exclusives.flatMap((setting) => {
-    const flagValue = setting.fromFlag(flags)
-    return flagValue !== undefined && fileKeys.has(setting.key) ? [{ setting, flagValue }] : []
+const conflictProblems = (
+  file: DaemonConfig,
+  fileKeys: ReadonlySet<DaemonJsonKey>,
+  flags: DaemonFlags,
+  added: ReadonlyMap<string, RuntimeConfig>
+) => {
+  const settings = exclusives.flatMap((setting): Array<Conflict> => {
+    const fromFlag = setting.fromFlag(flags)
+    return fromFlag !== undefined && fileKeys.has(setting.key)
+      ? [{ key: setting.key, flag: setting.flag, fromFlag, fromFile: setting.fromFile(file) }]
+      : []
   })
+  const runtimes = [...added].flatMap(([name, runtime]): Array<Conflict> =>
+    Object.hasOwn(file.runtimes, name)
+      ? [{
+        key: configPath(["runtimes", name]),
+        flag: addRuntimeFlag,
+        fromFlag: runtime.path ?? "",
+        fromFile: JSON.stringify(file.runtimes[name])
+      }]
+      : []
+  )
+  const conflicts = [...settings, ...runtimes].sort((left, right) => left.key < right.key ? -1 : 1)
   if (conflicts.length === 0) return []
-  const described = conflicts.map(({ flagValue, setting }) =>
-    `${setting.key}: (from flag: ${flagValue}, from file: ${setting.fromFile(file)})`
+  const described = conflicts.map((conflict) =>
+    `${conflict.key}: (from flag: ${conflict.fromFlag}, from file: ${conflict.fromFile})`
   )
   return [
     new Problem({
-      path: conflicts.map(({ setting }) => setting.flag).join(", "),
+      path: [...new Set(conflicts.map((conflict) => conflict.flag))].join(", "),
       message: `the following directives are specified both as a flag and in the configuration file: ${
         described.join(", ")
       }`
@@ -120,24 +142,15 @@ export const applyFlags = (
   file: DaemonConfig,
   fileKeys: ReadonlySet<DaemonJsonKey>,
   flags: DaemonFlags
-): Result.Result<FlaggedConfig, DaemonFlagsError> => {
+): Result.Result<DaemonConfig, DaemonFlagsError> => {
   const added = parseAddRuntimes(flags.addRuntimes)
-  const problems = [...added.problems, ...conflictProblems(file, fileKeys, flags)]
+  const problems = [...added.problems, ...conflictProblems(file, fileKeys, flags, added.runtimes)]
   if (problems.length > 0) return Result.fail(new DaemonFlagsError({ problems }))
-  const warnings = Object.keys(added.runtimes).filter((name) => Object.hasOwn(file.runtimes, name)).map((name) =>
-    new ConfigWarning({
-      path: addRuntimeFlag,
-      message: `runtime '${name}' is also defined in the configuration file; the file's definition is used`
-    })
-  )
   return Result.succeed({
-    config: {
-      runtimes: { ...added.runtimes, ...file.runtimes },
-      defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime,
-      execOpts: flags.execOpts.length > 0 ? flags.execOpts : file.execOpts,
-      dataRoot: flags.dataRoot ?? file.dataRoot,
-      execRoot: flags.execRoot ?? file.execRoot
-    },
-    warnings
+    runtimes: { ...Object.fromEntries(added.runtimes), ...file.runtimes },
+    defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime,
+    execOpts: flags.execOpts.length > 0 ? flags.execOpts : file.execOpts,
+    dataRoot: flags.dataRoot ?? file.dataRoot,
+    execRoot: flags.execRoot ?? file.execRoot
   })
 }

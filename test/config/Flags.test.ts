@@ -23,7 +23,7 @@ const fromFile = (json: object): [DaemonConfig, ReadonlySet<DaemonJsonKey>] => {
 describe("applyFlags without conflicts", () => {
   it("no flags leave the file's configuration as it is", () => {
     const [file, keys] = fromFile({ "default-runtime": "crun", "exec-opts": ["a=b"], runtimes: { crun: { path: "c" } } })
-    expect(applied({}, file, keys)).toEqual({ config: file, warnings: [] })
+    expect(applied({}, file, keys)).toEqual(file)
   })
 
   it("flags set what the file does not", () => {
@@ -32,7 +32,7 @@ describe("applyFlags without conflicts", () => {
       execOpts: ["native.cgroupdriver=systemd"],
       dataRoot: "/srv/docker",
       execRoot: "/run/docker"
-    }).config).toEqual({
+    })).toEqual({
       runtimes: {},
       defaultRuntime: "crun",
       execOpts: ["native.cgroupdriver=systemd"],
@@ -44,15 +44,15 @@ describe("applyFlags without conflicts", () => {
 
 describe("--add-runtime", () => {
   it("defines a runtime by path", () => {
-    expect(applied({ addRuntimes: ["crun=/usr/bin/crun"] }).config.runtimes).toEqual({ crun: { path: "/usr/bin/crun" } })
+    expect(applied({ addRuntimes: ["crun=/usr/bin/crun"] }).runtimes).toEqual({ crun: { path: "/usr/bin/crun" } })
   })
 
   it("splits at the first '=', so the path may contain '='", () => {
-    expect(applied({ addRuntimes: ["odd=/opt/a=b"] }).config.runtimes).toEqual({ odd: { path: "/opt/a=b" } })
+    expect(applied({ addRuntimes: ["odd=/opt/a=b"] }).runtimes).toEqual({ odd: { path: "/opt/a=b" } })
   })
 
   it("trims the name and the path, and lowercases the name", () => {
-    expect(applied({ addRuntimes: ["  CRun = /usr/bin/crun  "] }).config.runtimes).toEqual({
+    expect(applied({ addRuntimes: ["  CRun = /usr/bin/crun  "] }).runtimes).toEqual({
       crun: { path: "/usr/bin/crun" }
     })
   })
@@ -99,21 +99,26 @@ describe("--add-runtime", () => {
   it("adds to the file's runtimes, as dockerd merges them", () => {
     const [file, keys] = fromFile({ runtimes: { kata: { runtimeType: "io.containerd.kata.v2" } } })
     expect(applied({ addRuntimes: ["crun=/usr/bin/crun"] }, file, keys)).toEqual({
-      config: { ...file, runtimes: { crun: { path: "/usr/bin/crun" }, kata: { runtimeType: "io.containerd.kata.v2" } } },
-      warnings: []
+      ...file,
+      runtimes: { crun: { path: "/usr/bin/crun" }, kata: { runtimeType: "io.containerd.kata.v2" } }
     })
   })
 
-  it("a name the file defines too keeps the file's definition, with a warning", () => {
+  it("a name the file defines too is a setting given both ways, unlike dockerd which ignores the flag", () => {
     const [file, keys] = fromFile({ runtimes: { crun: { path: "/opt/crun" } } })
-    const result = applied({ addRuntimes: ["crun=/usr/bin/crun"] }, file, keys)
-    expect(result.config.runtimes).toEqual({ crun: { path: "/opt/crun" } })
-    expect(result.warnings.map(({ message, path }) => ({ path, message }))).toEqual([
+    expect(problemsOf({ addRuntimes: ["crun=/usr/bin/crun"] }, file, keys)).toEqual([
       {
         path: "--add-runtime",
-        message: "runtime 'crun' is also defined in the configuration file; the file's definition is used"
+        message: "the following directives are specified both as a flag and in the configuration file: " +
+          'runtimes.crun: (from flag: /usr/bin/crun, from file: {"path":"/opt/crun"})'
       }
     ])
+  })
+
+  it("a name that is not a plain word cannot reach the prototype of the runtimes", () => {
+    const runtimes = applied({ addRuntimes: ["__proto__=/usr/bin/crun"] }).runtimes
+    expect(Object.getPrototypeOf(runtimes)).toBe(Object.prototype)
+    expect(Object.hasOwn(runtimes, "__proto__")).toBe(true)
   })
 })
 
