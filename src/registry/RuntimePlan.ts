@@ -13,7 +13,7 @@ import { posix } from "node:path"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { DaemonConfig, RuntimeConfig } from "../config/DaemonConfig.ts"
-import { cgroupDriverOption, execOptProblems } from "../config/ExecOpts.ts"
+import { cgroupDriverOption, execOptProblems, execOptWarnings } from "../config/ExecOpts.ts"
 import { type ConfigWarning, configPath, Problem } from "../config/Problem.ts"
 import type { HostSnapshot } from "../host/HostFacts.ts"
 import {
@@ -59,6 +59,7 @@ export interface RuntimePlan {
   readonly scriptsDirectory: string
   /** Every runtime, stock ones included, sorted by name. */
   readonly runtimes: ReadonlyArray<PlannedRuntime>
+  /** Accepted but most likely mistakes: exec-opts Linux ignores, then option keys by runtime name. */
   readonly warnings: ReadonlyArray<ConfigWarning>
 }
 
@@ -201,7 +202,8 @@ export const planRuntimes = (
   host: HostSnapshot
 ): Result.Result<RuntimePlan, InvalidRuntimeConfig> => {
   const problems: Array<Problem> = [...execOptProblems(config.execOpts)]
-  const warnings: Array<ConfigWarning> = []
+  // exec-opts Linux ignores are accepted, as dockerd does, but never silently.
+  const warnings: Array<ConfigWarning> = [...execOptWarnings(config.execOpts)]
   const systemdCgroup = usesSystemdCgroups(config, host)
   const runcFor = (binary: string) => runcCompatible(config, host, systemdCgroup, binary)
   const directory = scriptsDirectory(config.dataRoot)

@@ -101,9 +101,17 @@ export interface RuntimesInfo {
   readonly Runtimes: Readonly<Record<string, RuntimeInfo>>
 }
 
-const describeRuntime = (runtime: ResolvedRuntime): RuntimeInfo => ({
-  ...runtime.config,
-  ...(runtime.features === undefined ? {} : { status: { [featuresStatusKey]: JSON.stringify(runtime.features) } })
+/**
+ * One runtime as Docker lists it. Docker's fields are `omitempty`, so an empty
+ * path, type, argument list or options object is left out rather than shown
+ * as `""`, `[]` or `{}`; fields come in Docker's order.
+ */
+const describeRuntime = ({ config, features }: ResolvedRuntime): RuntimeInfo => ({
+  ...(config.path ? { path: config.path } : {}),
+  ...(config.runtimeArgs?.length ? { runtimeArgs: config.runtimeArgs } : {}),
+  ...(config.runtimeType ? { runtimeType: config.runtimeType } : {}),
+  ...(config.options && Object.keys(config.options).length > 0 ? { options: config.options } : {}),
+  ...(features === undefined ? {} : { status: { [featuresStatusKey]: JSON.stringify(features) } })
 })
 
 /** The table as Docker's `GET /info` shows it in `Runtimes`, `DefaultRuntime` and `CgroupDriver`. */

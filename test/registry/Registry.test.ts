@@ -1,0 +1,558 @@
+import { execFileSync } from "node:child_process"
+import { statSync } from "node:fs"
+import { posix, relative } from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { expect, layer } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
+import type { Features } from "../../src/features/Features.ts"
+import * as HostFacts from "../../src/host/HostFacts.ts"
+import * as PathLookup from "../../src/host/PathLookup.ts"
+import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
+import * as Registry from "../../src/registry/Registry.ts"
+import { InvalidRuntimeConfig } from "../../src/registry/RuntimePlan.ts"
+import { describeRuntimes, featuresStatusKey } from "../../src/registry/RuntimeTable.ts"
+import {
+  answerFrom,
+  binaryNameOf,
+  executable,
+  listing,
+  probeLayer,
+  readText,
+  runcFeatures,
+  sandbox,
+  scriptedProbe,
+  tempDirectory,
+  withRegistry
+} from "./harness.ts"
+import { daemonConfig, plain, runcShimOptions } from "./support.ts"
+
+layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
+  it.effect("boot wipes the scripts directory of a previous run", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      yield* fs.makeDirectory(posix.join(scripts, "stale-dir"), { recursive: true })
+      yield* fs.writeFileString(posix.join(scripts, "crun.OLDSUFFIX"), "#!/bin/sh\n")
+      const table = yield* withRegistry({}, (registry) =>
+        registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
+      expect(yield* listing(scripts)).toEqual([posix.basename(table.runtimes.get("crun")?.wrapper?.path ?? "")])
+    }))
+
+  it.effect("boot writes each wrapper script, executable by its owner only", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const table = yield* withRegistry({}, (registry) =>
+        registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
+      const script = binaryNameOf(answerFrom(table, "crun"))
+      expect(yield* readText(script)).toBe(`#!/bin/sh\nexec '/usr/bin/crun' '--debug' "$@"\n`)
+      expect(statSync(script).mode & 0o777).toBe(0o700)
+    }))
+
+  it.effect("boot does not check that runtime binaries exist", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const table = yield* withRegistry({}, (registry) =>
+        registry.boot(config({ runtimes: { gone: { path: "/nonexistent/runtime", runtimeArgs: ["--debug"] } } })))
+      expect(table.runtimes.get("gone")?.preflightPath).toBe("/nonexistent/runtime")
+    }))
+
+  it.effect("reload keeps the existing scripts and writes the new ones", () =>
+    Effect.gen(function*() {
+      const { config, scripts } = yield* sandbox
+      const before = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const after = config({
+        runtimes: {
+          crun: { path: "/usr/bin/crun", runtimeArgs: ["--systemd-cgroup"] },
+          youki: { path: "/usr/bin/youki", runtimeArgs: ["--debug"] }
+        }
+      })
+      const [old, renewed] = yield* withRegistry({}, (registry) => Effect.all([registry.boot(before), registry.reload(after)]))
+      const oldScript = old.runtimes.get("crun")?.wrapper
+      expect(yield* readText(oldScript?.path ?? "")).toBe(oldScript?.content)
+      const written = [oldScript, renewed.runtimes.get("crun")?.wrapper, renewed.runtimes.get("youki")?.wrapper]
+      expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
+    }))
+
+  it.effect("reload never rewrites a script that already exists", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const script = (yield* registry.boot(withArgs)).runtimes.get("crun")?.wrapper?.path ?? ""
+          const { ino, mtimeMs } = statSync(script)
+          yield* registry.reload(withArgs)
+          expect(statSync(script)).toMatchObject({ ino, mtimeMs })
+        }))
+    }))
+
+  it.effect("reload leaves files it did not write alone", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config())
+          yield* fs.writeFileString(posix.join(scripts, "kept-by-someone"), "")
+          yield* registry.reload(config())
+        }))
+      expect(yield* listing(scripts)).toEqual(["kept-by-someone"])
+    }))
+
+  it.effect("reload recreates a scripts directory that has gone", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const table = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config())
+          yield* fs.remove(scripts, { recursive: true })
+          return yield* registry.reload(withArgs)
+        }))
+      expect(yield* listing(scripts)).toEqual([posix.basename(table.runtimes.get("crun")?.wrapper?.path ?? "")])
+    }))
+
+  it.effect("a failed reload returns every problem in one typed error and keeps the previous table", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const good = config({ runtimes: { crun: { path: "/usr/bin/crun" } }, defaultRuntime: "crun" })
+      const bad = config({ runtimes: { kata: {}, runc: { path: "/x" } }, defaultRuntime: "nope" })
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(good)
+          const error = yield* Effect.flip(registry.reload(bad))
+          expect(error).toBeInstanceOf(InvalidRuntimeConfig)
+          expect(plain((error as InvalidRuntimeConfig).problems)).toEqual([
+            { path: "runtimes.runc", message: "runtime name 'runc' is reserved" },
+            { path: "runtimes.kata", message: "runtime kata: either a runtimeType or a path must be configured" },
+            { path: "default-runtime", message: "specified default runtime 'nope' does not exist" }
+          ])
+          expect(yield* registry.table).toBe(booted)
+          expect(yield* registry.get("")).toEqual(answerFrom(booted, ""))
+        }))
+    }))
+
+  it.effect("a failed reload writes no scripts", () =>
+    Effect.gen(function*() {
+      const { config, scripts } = yield* sandbox
+      const bad = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] }, kata: {} } })
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config())
+          yield* Effect.flip(registry.reload(bad))
+        }))
+      expect(yield* listing(scripts)).toEqual([])
+    }))
+
+  it.effect("get before boot fails with a typed error", () =>
+    withRegistry({}, (registry) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(registry.get(""))
+        expect(error).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        expect(yield* Effect.flip(registry.info)).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        expect(yield* registry.features("")).toBeUndefined()
+      })))
+
+  it.effect("a failed boot leaves the registry not set up", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* Effect.flip(registry.boot(config({ defaultRuntime: "nope" })))
+          expect(yield* Effect.flip(registry.get(""))).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        }))
+    }))
+
+  it.effect("get resolves the empty name to the default runtime's shim and options", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const choice = yield* withRegistry({}, (registry) => Effect.andThen(registry.boot(config()), registry.get("")))
+      expect(choice).toEqual({
+        runtime: "runc",
+        shim: "io.containerd.runc.v2",
+        options: runcShimOptions({ binaryName: "runc", systemdCgroup: true }),
+        preflightPath: undefined
+      })
+    }))
+
+  it.effect("preflight fails once the wrapped binary is deleted and passes again once it is restored", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { bin, config } = yield* sandbox
+      const binary = yield* executable(bin, "my-runtime")
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config({ runtimes: { wrapped: { path: binary, runtimeArgs: ["--debug"] } } }))
+          yield* registry.get("wrapped")
+          yield* fs.remove(binary)
+          const error = yield* Effect.flip(registry.get("wrapped"))
+          expect(error).toBeInstanceOf(RuntimePathLookupError)
+          expect(error.message).toBe(
+            `error while looking up the specified runtime path: exec: "${binary}": stat ${binary}: no such file or directory`
+          )
+          expect(error).toMatchObject({ runtime: "wrapped", path: binary })
+          yield* executable(bin, "my-runtime")
+          expect((yield* registry.get("wrapped")).preflightPath).toBe(binary)
+        }))
+    }))
+
+  it.effect("preflight refuses a wrapped binary that is not executable", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { bin, config } = yield* sandbox
+      const binary = yield* executable(bin, "my-runtime")
+      yield* fs.chmod(binary, 0o644)
+      const error = yield* withRegistry({}, (registry) =>
+        Effect.andThen(
+          registry.boot(config({ runtimes: { wrapped: { path: binary, runtimeArgs: ["--debug"] } } })),
+          Effect.flip(registry.get("wrapped"))
+        ))
+      expect(error.message).toBe(`error while looking up the specified runtime path: exec: "${binary}": permission denied`)
+    }))
+
+  it.effect("preflight looks a bare binary name up on PATH", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { bin, config } = yield* sandbox
+      const binary = yield* executable(bin, "my-runtime")
+      const wrapped = config({ runtimes: { wrapped: { path: "my-runtime", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ path: `/nonexistent:${bin}` }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(wrapped)
+          yield* registry.get("wrapped")
+          yield* fs.remove(binary)
+          expect((yield* Effect.flip(registry.get("wrapped"))).message).toBe(
+            `error while looking up the specified runtime path: exec: "my-runtime": executable file not found in $PATH`
+          )
+        }))
+    }))
+
+  it.effect("preflight skips empty and relative PATH entries", () =>
+    Effect.gen(function*() {
+      const { bin, config } = yield* sandbox
+      yield* executable(bin, "my-runtime")
+      const wrapped = config({ runtimes: { wrapped: { path: "my-runtime", runtimeArgs: ["--debug"] } } })
+      // The relative entry does lead to the binary from the working directory; it must not count.
+      const error = yield* withRegistry({ path: `::${relative(process.cwd(), bin)}` }, (registry) =>
+        Effect.andThen(registry.boot(wrapped), Effect.flip(registry.get("wrapped"))))
+      expect(error).toBeInstanceOf(RuntimePathLookupError)
+    }))
+
+  it.effect("a path runtime without args is not checked before use", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const choice = yield* withRegistry({}, (registry) =>
+        Effect.andThen(
+          registry.boot(config({ runtimes: { gone: { path: "/nonexistent/runtime" } } })),
+          registry.get("gone")
+        ))
+      expect(choice.options).toEqual(runcShimOptions({ binaryName: "/nonexistent/runtime", systemdCgroup: true }))
+    }))
+
+  it.effect("a get during a reload answers from the old or the new table, never a mix", () =>
+    Effect.gen(function*() {
+      const { bin, config } = yield* sandbox
+      const binary = yield* executable(bin, "my-runtime")
+      // The two tables differ in every field of both answers, so a mix matches neither.
+      const first = config({ runtimes: { x: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/a.toml" } } } })
+      const second = config({
+        runtimes: { x: { path: binary, runtimeArgs: ["--b"] }, y: { path: binary } },
+        defaultRuntime: "y"
+      })
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const tables = [yield* registry.boot(first), yield* registry.reload(second)]
+          const expected = tables.map((table) => ({
+            x: answerFrom(table, "x"),
+            default: answerFrom(table, ""),
+            info: describeRuntimes(table)
+          }))
+          let reloading = true
+          const reloads = Effect.forEach(
+            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? first : second)),
+            (next) => registry.reload(next),
+            { discard: true }
+          ).pipe(Effect.ensuring(Effect.sync(() => (reloading = false))))
+          /** How many answers matched the first table, and the second. */
+          const seen = [0, 0]
+          const check = (answer: Partial<(typeof expected)[number]>) => {
+            const matches = expected.flatMap((table, index) =>
+              Object.entries(answer).every(([key, value]) =>
+                  JSON.stringify(value) === JSON.stringify(table[key as keyof typeof table])
+                )
+                ? [index]
+                : []
+            )
+            expect(matches).toHaveLength(1)
+            seen[matches[0]!]!++
+          }
+          const reader = Effect.whileLoop({
+            while: () => reloading,
+            body: () =>
+              Effect.gen(function*() {
+                check({ x: yield* registry.get("x") })
+                check({ default: yield* registry.get("") })
+                check({ info: yield* registry.info })
+                yield* Effect.yieldNow
+              }),
+            step: () => {}
+          })
+          yield* Effect.all([reloads, reader, reader, reader, reader], { concurrency: "unbounded" })
+          // Both tables were actually observed, so the reads did race the reloads.
+          expect(seen[0]).toBeGreaterThan(0)
+          expect(seen[1]).toBeGreaterThan(0)
+        }))
+    }))
+
+  it.effect("a get while a reload is in flight answers from the previous table without waiting", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const probe = probeLayer((argv) =>
+        argv[0] === "/slow"
+          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+          : Effect.succeed(runcFeatures)
+      )
+      yield* withRegistry({ probe }, (registry) =>
+        Effect.gen(function*() {
+          const old = yield* registry.boot(config())
+          const reload = yield* Effect.forkChild(
+            registry.reload(config({ runtimes: { slow: { path: "/slow" } }, defaultRuntime: "slow" }))
+          )
+          yield* Deferred.await(started)
+          expect(yield* registry.get("")).toEqual(answerFrom(old, ""))
+          expect(yield* Effect.flip(registry.get("slow"))).toMatchObject({ _tag: "UnknownRuntime" })
+          yield* Deferred.succeed(release, undefined)
+          const renewed = yield* Fiber.join(reload)
+          expect(yield* registry.get("")).toEqual(answerFrom(renewed, ""))
+        }))
+    }))
+
+  it.effect("setups run one at a time: a boot waits for the reload in flight", () =>
+    Effect.gen(function*() {
+      const { config, scripts } = yield* sandbox
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const probe = probeLayer((argv) =>
+        argv[0] === "/slow"
+          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+          : Effect.succeed(runcFeatures)
+      )
+      const slow = config({ runtimes: { slow: { path: "/slow", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ probe }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config())
+          const reload = yield* Effect.forkChild(registry.reload(slow))
+          yield* Deferred.await(started)
+          const boot = yield* Effect.forkChild(registry.boot(config()))
+          // Long enough for an unlocked boot to wipe the directory and finish (live clock).
+          yield* Effect.sleep("100 millis")
+          // The reload's script is still there: the boot has not wiped the directory under it.
+          expect(yield* listing(scripts)).toHaveLength(1)
+          yield* Deferred.succeed(release, undefined)
+          yield* Fiber.join(reload)
+          yield* Fiber.join(boot)
+          expect(yield* listing(scripts)).toEqual([])
+          expect((yield* registry.table).runtimes.has("slow")).toBe(false)
+        }))
+    }))
+
+  it.effect("probes the stock runc once for both stock names", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const scripted = scriptedProbe()
+      yield* withRegistry({ probe: scripted.layer }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config({ runtimes: { "runc-again": { path: "runc" } } }))
+          expect(yield* registry.features("runc")).toBe(runcFeatures)
+          expect(yield* registry.features("io.containerd.runc.v2")).toBe(runcFeatures)
+          expect(yield* registry.features("runc-again")).toBe(runcFeatures)
+        }))
+      expect(scripted.calls(["runc"])).toBe(1)
+    }))
+
+  it.effect("probes the same binary with different args separately", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const debugFeatures: Features = { ociVersionMin: "1.0.0", annotations: { debug: "on" } }
+      const scripted = scriptedProbe([[["/usr/bin/crun"], runcFeatures], [["/usr/bin/crun", "--debug"], debugFeatures]])
+      yield* withRegistry({ probe: scripted.layer }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config({
+            runtimes: { crun: { path: "/usr/bin/crun" }, "crun-debug": { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } }
+          }))
+          expect(yield* registry.features("crun-debug")).toBe(debugFeatures)
+        }))
+      expect([scripted.calls(["/usr/bin/crun"]), scripted.calls(["/usr/bin/crun", "--debug"])]).toEqual([1, 1])
+    }))
+
+  it.effect("probes concurrently, at most the configured number at a time", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      let running = 0
+      let most = 0
+      const probe = probeLayer(() =>
+        Effect.acquireUseRelease(
+          Effect.sync(() => {
+            running++
+            most = Math.max(most, running)
+          }),
+          () => Effect.as(Effect.sleep("20 millis"), runcFeatures),
+          () => Effect.sync(() => running--)
+        )
+      )
+      const runtimes = Object.fromEntries(Array.from({ length: 6 }, (_, i) => [`r${i}`, { path: `/usr/bin/r${i}` }]))
+      yield* withRegistry({ probe, setup: { probe: { concurrency: 3 } } }, (registry) =>
+        registry.boot(config({ runtimes })))
+      expect(most).toBe(3)
+    }))
+
+  it.effect("a probe that hangs times out into a warning, and the runtime still resolves", () =>
+    Effect.gen(function*() {
+      const { bin, config } = yield* sandbox
+      const hanging = yield* executable(bin, "hanging-runtime", "exec sleep 60")
+      const probe = FeatureProbe.layer.pipe(Layer.provide(NodeServices.layer))
+      yield* withRegistry({ probe, setup: { probe: { timeout: "200 millis" } } }, (registry) =>
+        Effect.gen(function*() {
+          const table = yield* registry.boot(config({ runtimes: { hanging: { path: hanging } } }))
+          expect(plain(table.warnings)).toEqual([{
+            path: "runtimes.hanging",
+            message: `Failed to run [${hanging} features]: timed out after 200ms`
+          }])
+          expect((yield* registry.get("hanging")).shim).toBe("io.containerd.runc.v2")
+        }))
+    }))
+
+  it.effect("probes again on every reload, so the features follow upgrades", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const scripted = scriptedProbe()
+      yield* withRegistry({ probe: scripted.layer }, (registry) =>
+        Effect.andThen(registry.boot(config()), registry.reload(config())))
+      expect(scripted.calls(["runc"])).toBe(2)
+    }))
+
+  it.effect("a failing probe is a warning naming the runtime and its binary, and the runtime still resolves", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const crunFailure = new FeatureProbe.FeatureProbeExitError({
+        argv: ["/usr/bin/crun"],
+        reason: `"unknown command features" (exit status 1)`,
+        exitCode: 1,
+        stderr: "unknown command features"
+      })
+      const scripted = scriptedProbe([[["/usr/bin/crun"], crunFailure]])
+      yield* withRegistry({ probe: scripted.layer }, (registry) =>
+        Effect.gen(function*() {
+          const table = yield* registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun" } } }))
+          expect(plain(table.warnings)).toEqual([{
+            path: "runtimes.crun",
+            message: `Failed to run [/usr/bin/crun features]: "unknown command features" (exit status 1)`
+          }])
+          expect((yield* registry.get("crun")).options).toEqual(
+            runcShimOptions({ binaryName: "/usr/bin/crun", systemdCgroup: true })
+          )
+          expect(yield* registry.features("crun")).toBeUndefined()
+          expect((yield* registry.info).Runtimes["crun"]).toEqual({ path: "/usr/bin/crun" })
+        }))
+    }))
+
+  it.effect("a failing probe shared by several runtimes is one warning naming them all", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const table = yield* withRegistry({}, (registry) =>
+        registry.boot(config({ runtimes: { youki: { path: "/usr/bin/youki" }, "youki-2": { path: "/usr/bin/youki" } } })))
+      expect(plain(table.warnings)).toEqual([{
+        path: "runtimes.youki, runtimes.youki-2",
+        message: `Failed to run [/usr/bin/youki features]: fork/exec /usr/bin/youki: no such file or directory`
+      }])
+    }))
+
+  it.effect("features: the default runtime's for the empty name, none for names not configured", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config({ runtimes: { kata: { runtimeType: "io.containerd.kata.v2" } } }))
+          expect(yield* registry.features("")).toBe(runcFeatures)
+          expect(yield* registry.features("kata")).toBeUndefined()
+          expect(yield* registry.features("io.containerd.my-shim.v1")).toBeUndefined()
+        }))
+    }))
+
+  it.effect("info lists the current table as GET /info does", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const info = yield* withRegistry({}, (registry) =>
+        Effect.andThen(registry.boot(config({ runtimes: { kata: { runtimeType: "io.containerd.kata.v2" } } })), registry.info))
+      expect(info).toEqual({
+        DefaultRuntime: "runc",
+        CgroupDriver: "systemd",
+        Runtimes: {
+          "io.containerd.runc.v2": { path: "runc", status: { [featuresStatusKey]: JSON.stringify(runcFeatures) } },
+          kata: { runtimeType: "io.containerd.kata.v2" },
+          runc: { path: "runc", status: { [featuresStatusKey]: JSON.stringify(runcFeatures) } }
+        }
+      })
+    }))
+
+  it.effect("layerBooted fails to build with boot's error", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const built = Registry.layerBooted(config({ defaultRuntime: "nope" })).pipe(
+        Layer.provide(Layer.mergeAll(
+          HostFacts.layerFixed({ ramdisk: false, cgroupV2: false, systemdBooted: false }),
+          scriptedProbe().layer,
+          PathLookup.layer
+        ))
+      )
+      const error = yield* Effect.flip(Effect.provide(Effect.asVoid(Registry.RuntimeRegistry), built))
+      expect(error).toBeInstanceOf(InvalidRuntimeConfig)
+    }))
+})
+
+/** The real thing: the host's facts, the real `runc features`, PATH from the environment. */
+const realRegistry = Registry.layer().pipe(
+  Layer.provide(Layer.mergeAll(HostFacts.layer, FeatureProbe.layer, PathLookup.layer)),
+  Layer.provideMerge(NodeServices.layer)
+)
+
+// Live clock: the probes' timeouts are real time. These tests fail, never skip, without runc.
+layer(realRegistry, { excludeTestServices: true })("RuntimeRegistry against the real stack", (it) => {
+  it.effect("gives both stock runtimes the features the real runc reports", () =>
+    Effect.gen(function*() {
+      const registry = yield* Registry.RuntimeRegistry
+      const root = yield* tempDirectory("registry-real-")
+      const table = yield* registry.boot(daemonConfig({ dataRoot: root }))
+      expect(table.warnings).toEqual([])
+      const features = yield* registry.features("runc")
+      expect(features?.annotations?.["org.opencontainers.runc.version"]).toBeTypeOf("string")
+      expect(features?.hooks).toContain("createRuntime")
+      expect(yield* registry.features("io.containerd.runc.v2")).toEqual(features)
+      const info = yield* registry.info
+      expect(JSON.parse(info.Runtimes["runc"]?.status?.[featuresStatusKey] ?? "null")).toEqual(features)
+    }))
+
+  it.effect("writes a wrapper script around runc that runs it with its args", () =>
+    Effect.gen(function*() {
+      const registry = yield* Registry.RuntimeRegistry
+      const root = yield* tempDirectory("registry-real-")
+      yield* registry.boot(daemonConfig({
+        dataRoot: root,
+        runtimes: { "runc-debug": { path: "runc", runtimeArgs: ["--debug"] } }
+      }))
+      const choice = yield* registry.get("runc-debug")
+      expect(choice.preflightPath).toBe("runc")
+      const output = JSON.parse(execFileSync(binaryNameOf(choice), ["features"], { encoding: "utf8" }))
+      expect(output.annotations?.["org.opencontainers.runc.version"]).toBeTypeOf("string")
+      expect((yield* registry.features("runc-debug"))?.ociVersionMin).toBe(output.ociVersionMin)
+    }))
+})
