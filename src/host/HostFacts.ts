@@ -20,7 +20,10 @@ export interface HostSnapshot {
   readonly ramdisk: boolean
   /** `/sys/fs/cgroup` is a cgroup2 filesystem (the unified hierarchy). */
   readonly cgroupV2: boolean
-  /** The host was booted with systemd (`/run/systemd/system` is a directory). */
+  /**
+   * The host was booted with systemd: `/run/systemd/system` is a directory
+   * itself, not a symlink to one (dockerd checks with `lstat`, as systemd does).
+   */
   readonly systemdBooted: boolean
 }
 
@@ -63,7 +66,7 @@ export const layer: Layer.Layer<HostFacts, never, FileSystem.FileSystem> = Layer
         Effect.map(cgroupRootIsCgroup2),
         Effect.orElseSucceed(() => false)
       )
-      const systemdBooted = yield* fs.stat("/run/systemd/system").pipe(
+      const systemdBooted = yield* fs.lstat("/run/systemd/system").pipe(
         Effect.map((info) => info.type === "Directory"),
         Effect.orElseSucceed(() => false)
       )

@@ -2,6 +2,8 @@ import { describe, expect, it, layer } from "@effect/vitest"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as PlatformError from "effect/PlatformError"
 import * as Layer from "effect/Layer"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 
@@ -63,6 +65,24 @@ describe("HostFacts.layer", () => {
         const mounts = fs.readFileSync("/proc/self/mounts", "utf8")
         expect(host.cgroupV2).toBe(HostFacts.cgroupRootIsCgroup2(mounts))
         expect(host.systemdBooted).toBe(fs.existsSync("/run/systemd/system"))
+      }))
+  })
+})
+
+describe("HostFacts.layer on a host where /run/systemd/system is a symlink", () => {
+  const symlinkedSystemd = FileSystem.layerNoop({
+    lstat: (path) =>
+      path === "/run/systemd/system"
+        ? Effect.succeed({ type: "SymbolicLink" } as FileSystem.File.Info)
+        : Effect.fail(PlatformError.systemError({ _tag: "NotFound", module: "FileSystem", method: "lstat", pathOrDescriptor: path })),
+    stat: () => Effect.succeed({ type: "Directory" } as FileSystem.File.Info)
+  })
+
+  layer(HostFacts.layer.pipe(Layer.provide(symlinkedSystemd)))((it) => {
+    it.effect("does not count it as booted with systemd, as dockerd's lstat check does not", () =>
+      Effect.gen(function*() {
+        const host = yield* (yield* HostFacts.HostFacts).read
+        expect(host.systemdBooted).toBe(false)
       }))
   })
 })
