@@ -1,0 +1,55 @@
+/**
+ * Where the CLI writes, and whether in colour. Standard output carries only
+ * the result (text or JSON); warnings, errors and usage go to standard error,
+ * so `oci-runtimes info --json | jq` always gets a clean document. Each
+ * stream is coloured on its own terms: a terminal on stderr may get colour
+ * while stdout goes to a pipe.
+ */
+import * as Config from "effect/Config"
+import * as ConfigProvider from "effect/ConfigProvider"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as Stdio from "effect/Stdio"
+import { ansiStyle, plainStyle, type Style, wantsColor } from "./Render.ts"
+
+export interface Output {
+  /** Writes one line (or several, joined by newlines) to standard output. */
+  readonly stdout: (text: string) => Effect.Effect<void>
+  readonly stderr: (text: string) => Effect.Effect<void>
+  readonly stdoutStyle: Style
+  readonly stderrStyle: Style
+}
+
+export const Output: Context.Service<Output, Output> = Context.Service<Output>("oci-runtimes/cli/Output")
+
+const environment = Config.all({
+  noColor: Config.String("NO_COLOR").pipe(Config.withDefault("")),
+  forceColor: Config.String("FORCE_COLOR").pipe(Config.withDefault("")),
+  term: Config.String("TERM").pipe(Config.withDefault(""))
+})
+
+/**
+ * Lines through `Console`, colour decided from the environment (read through
+ * the `ConfigProvider`) and from whether each stream is a terminal (`Stdio`).
+ */
+export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Output)(
+  Effect.gen(function*() {
+    const stdio = yield* Stdio.Stdio
+    const provider = yield* ConfigProvider.ConfigProvider
+    const env = yield* environment.parse(provider).pipe(
+      Effect.orElseSucceed(() => ({ noColor: "", forceColor: "", term: "" }))
+    )
+    const styleFor = (isTerminal: boolean) =>
+      wantsColor({ noColor: env.noColor, forceColor: env.forceColor, term: env.term, isTerminal })
+        ? ansiStyle
+        : plainStyle
+    return {
+      stdout: (text) => Console.log(text),
+      stderr: (text) => Console.error(text),
+      stdoutStyle: styleFor(yield* stdio.stdoutIsTerminal),
+      stderrStyle: styleFor(yield* stdio.stderrIsTerminal)
+    }
+  })
+)

@@ -1,0 +1,267 @@
+/**
+ * What the commands print, as pure functions from results to text or JSON
+ * values: no effects, so every format can be unit tested and stays the same
+ * for the same input (names and keys always come out in the same order).
+ *
+ * Text quotes and escapes anything taken from the configuration that could
+ * hide in, or play tricks on, a terminal: control characters, invisible
+ * format characters, spaces in a table cell.
+ */
+import { displayWidth } from "effect/cli/CliOutput"
+import type { ConfigWarning } from "../config/Problem.ts"
+import { summariseFeatures } from "../features/Features.ts"
+import type { Features } from "../features/Features.ts"
+import { shimBinaryName } from "../names/RuntimeName.ts"
+import { type ShimOptions, toProtoJson } from "../options/ShimOptions.ts"
+import type { CgroupDriver } from "../registry/RuntimePlan.ts"
+import {
+  describeRuntimes,
+  type ResolvedRuntime,
+  type RuntimeChoice,
+  type RuntimesInfo,
+  type RuntimeTable
+} from "../registry/RuntimeTable.ts"
+import type { ErrorLine } from "./Exit.ts"
+
+/* Styles ------------------------------------------------------------------ */
+
+/** Text decoration; the plain style leaves text alone, for pipes, files and `NO_COLOR`. */
+export interface Style {
+  readonly bold: (text: string) => string
+  readonly dim: (text: string) => string
+  readonly red: (text: string) => string
+  readonly yellow: (text: string) => string
+  readonly green: (text: string) => string
+}
+
+const identity = (text: string) => text
+const sgr = (on: number, off: number) => (text: string) => `\u001b[${on}m${text}\u001b[${off}m`
+
+export const plainStyle: Style = { bold: identity, dim: identity, red: identity, yellow: identity, green: identity }
+
+export const ansiStyle: Style = {
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+  red: sgr(31, 39),
+  yellow: sgr(33, 39),
+  green: sgr(32, 39)
+}
+
+/**
+ * Whether to colour a stream, by the `NO_COLOR` (no-color.org) and
+ * `FORCE_COLOR` conventions: `NO_COLOR` set and non-empty always wins, then
+ * `FORCE_COLOR` (except `0` and `false`), then whether the stream is a
+ * terminal; `TERM=dumb` never gets colour.
+ */
+export const wantsColor = (env: {
+  readonly noColor: string | undefined
+  readonly forceColor: string | undefined
+  readonly term: string | undefined
+  readonly isTerminal: boolean
+}): boolean => {
+  if (env.term === "dumb" || (env.noColor !== undefined && env.noColor !== "")) return false
+  const force = env.forceColor
+  if (force !== undefined && force !== "" && force !== "0" && force.toLowerCase() !== "false") return true
+  return env.isTerminal
+}
+
+/* Escaping ---------------------------------------------------------------- */
+
+/** Control, format (bidi overrides, zero-width), unassigned and private-use characters, and line breaks. */
+const unsafeChars = /[\p{C}\u2028\u2029]/gu
+const needsQuotes = /[\s"'\\\p{C}\u2028\u2029]/u
+
+/** `text` with every character a terminal would not show as itself written `\u{…}`. */
+export const escapeText = (text: string): string =>
+  text.replace(unsafeChars, (char) => `\\u{${char.codePointAt(0)!.toString(16).toUpperCase()}}`)
+
+/**
+ * One table cell or one value on a line: as it is when that is unambiguous,
+ * else in double quotes with `\`, `"` and unsafe characters escaped.
+ */
+export const quoteWord = (text: string): string =>
+  text !== "" && !needsQuotes.test(text) ? text : `"${escapeText(text.replace(/[\\"]/g, "\\$&"))}"`
+
+/* Messages ---------------------------------------------------------------- */
+
+const located = (path: string, message: string) =>
+  path === "" ? escapeText(message) : `${escapeText(path)}: ${escapeText(message)}`
+
+/** `warning: <path>: <message>`, one warning per line. */
+export const warningLine = (warning: Pick<ConfigWarning, "path" | "message">, style: Style): string =>
+  `${style.yellow("warning:")} ${located(warning.path, warning.message)}`
+
+/** `error: <path>: <message>`, one problem per line. */
+export const errorLine = (line: ErrorLine, style: Style): string =>
+  `${style.red("error:")} ${located(line.path, line.message)}`
+
+/**
+ * A command-line error, whose message may go on with suggestions ("Did you
+ * mean this?") on further lines: `error:` heads the first, the rest follow.
+ */
+export const usageErrorLines = (message: string, style: Style): Array<string> => {
+  const [first = "", ...rest] = message.split("\n")
+  return [errorLine({ path: "", message: first }, style), ...rest.map(escapeText)]
+}
+
+/** An unexpected failure: one line, no stack trace. */
+export const internalErrorLine = (description: string, style: Style): string =>
+  `${style.red("internal error:")} ${escapeText(description)} (this is a bug in oci-runtimes)`
+
+/** The usage line that follows a command-line error. */
+export const usageHint = (commandPath: ReadonlyArray<string>): string =>
+  `Run '${[...commandPath, "--help"].join(" ")}' for usage.`
+
+export interface WarningJson {
+  readonly path: string
+  readonly message: string
+}
+
+export const warningsJson = (warnings: ReadonlyArray<ConfigWarning>): ReadonlyArray<WarningJson> =>
+  warnings.map(({ message, path }) => ({ path, message }))
+
+/** JSON as the CLI prints it: two-space indented, one document per run. */
+export const formatJson = (value: unknown): string => JSON.stringify(value, null, 2)
+
+/* resolve ----------------------------------------------------------------- */
+
+export interface Resolution {
+  readonly choice: RuntimeChoice
+  /** The runtime's features; `undefined` for names passed through to containerd or unprobed runtimes. */
+  readonly features: Features | undefined
+  readonly warnings: ReadonlyArray<ConfigWarning>
+}
+
+export interface ResolutionJson {
+  readonly runtime: string
+  readonly shim: string
+  readonly options: { readonly typeUrl: string; readonly value: Record<string, unknown> } | null
+  readonly features: Features | null
+  readonly warnings: ReadonlyArray<WarningJson>
+}
+
+/** `options.value` uses proto3 JSON field names, with fields at their default left out. */
+export const resolutionJson = ({ choice, features, warnings }: Resolution): ResolutionJson => ({
+  runtime: choice.runtime,
+  shim: choice.shim,
+  options: choice.options === undefined ? null : toProtoJson(choice.options),
+  features: features ?? null,
+  warnings: warningsJson(warnings)
+})
+
+const valueText = (value: unknown): string =>
+  typeof value === "string" ? quoteWord(value) : escapeText(JSON.stringify(value) ?? String(value))
+
+const optionsLines = (options: ShimOptions | undefined): Array<string> => {
+  if (options === undefined) return ["none"]
+  const { typeUrl, value } = toProtoJson(options)
+  return [typeUrl, ...Object.entries(value).map(([key, field]) => `  ${key}: ${valueText(field)}`)]
+}
+
+/** Label, padded value, one per line; a multi-line value continues below its label. */
+const labelled = (rows: ReadonlyArray<readonly [string, ReadonlyArray<string>]>, style: Style): string => {
+  const width = Math.max(...rows.map(([label]) => label.length)) + 2
+  return rows.flatMap(([label, [first = "", ...rest]]) => [
+    `${style.bold(`${label}:`)}${" ".repeat(width - label.length - 1)}${first}`,
+    ...rest
+  ]).join("\n")
+}
+
+export const resolutionText = ({ choice, features }: Resolution, style: Style): string =>
+  labelled([
+    ["runtime", [quoteWord(choice.runtime)]],
+    ["shim", [quoteWord(choice.shim)]],
+    ["options", optionsLines(choice.options)],
+    ["features", [features === undefined ? style.dim("unknown") : escapeText(summariseFeatures(features))]]
+  ], style)
+
+/* info -------------------------------------------------------------------- */
+
+/** Docker's `GET /info` shape: `DefaultRuntime`, `CgroupDriver`, `Runtimes`. */
+export const infoJson = (table: RuntimeTable): RuntimesInfo => describeRuntimes(table)
+
+/** What containerd ends up running: the runtime binary (with its arguments), or the shim's binary. */
+const binaryOf = (runtime: ResolvedRuntime): string => {
+  switch (runtime.kind) {
+    case "stock":
+    case "path":
+      return [runtime.config.path ?? "", ...(runtime.config.runtimeArgs ?? [])].map(quoteWord).join(" ")
+    case "type":
+      return quoteWord(shimBinaryName(runtime.shim) ?? runtime.shim)
+  }
+}
+
+const padEnd = (text: string, width: number) => text + " ".repeat(Math.max(0, width - displayWidth(text)))
+
+/**
+ * Columns sized to their widest cell; the last column is not padded, so no
+ * line ends in spaces. Styling is applied after padding, as escape codes have
+ * no width.
+ */
+const renderTable = (
+  header: ReadonlyArray<string>,
+  rows: ReadonlyArray<ReadonlyArray<{ readonly text: string; readonly style?: (text: string) => string }>>,
+  style: Style
+): Array<string> => {
+  const widths = header.map((title, column) =>
+    Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column]?.text ?? "")))
+  )
+  const line = (cells: ReadonlyArray<{ readonly text: string; readonly style?: (text: string) => string }>) =>
+    cells.map((cell, column) => {
+      const text = column === cells.length - 1 ? cell.text : padEnd(cell.text, widths[column] ?? 0)
+      return cell.style === undefined ? text : cell.style(text)
+    }).join("   ")
+  return [line(header.map((title) => ({ text: title, style: style.bold }))), ...rows.map(line)]
+}
+
+export const infoText = (table: RuntimeTable, style: Style): string => {
+  const header = labelled([
+    ["Default runtime", [quoteWord(table.defaultRuntime)]],
+    ["Cgroup driver", [table.cgroupDriver]]
+  ], style)
+  const rows = [...table.runtimes.values()].map((runtime) => [
+    { text: quoteWord(runtime.name) },
+    { text: runtime.kind },
+    { text: quoteWord(runtime.shim) },
+    { text: binaryOf(runtime) },
+    runtime.features === undefined
+      ? { text: "-", style: style.dim }
+      : { text: escapeText(summariseFeatures(runtime.features)) }
+  ])
+  return [header, "", ...renderTable(["NAME", "KIND", "SHIM", "BINARY", "FEATURES"], rows, style)].join("\n")
+}
+
+/* validate ---------------------------------------------------------------- */
+
+export interface Validation {
+  /** The file read, or `undefined` when no daemon.json exists and dockerd's defaults apply. */
+  readonly file: string | undefined
+  readonly table: RuntimeTable
+  readonly warnings: ReadonlyArray<ConfigWarning>
+}
+
+export interface ValidationJson {
+  readonly valid: true
+  readonly file: string | null
+  readonly defaultRuntime: string
+  readonly cgroupDriver: CgroupDriver
+  readonly runtimes: ReadonlyArray<string>
+  readonly warnings: ReadonlyArray<WarningJson>
+}
+
+export const validationJson = ({ file, table, warnings }: Validation): ValidationJson => ({
+  valid: true,
+  file: file ?? null,
+  defaultRuntime: table.defaultRuntime,
+  cgroupDriver: table.cgroupDriver,
+  runtimes: [...table.runtimes.keys()],
+  warnings: warningsJson(warnings)
+})
+
+export const validationText = ({ file, table, warnings }: Validation, style: Style): string =>
+  labelled([
+    ["valid", [style.green(file === undefined ? "no configuration file; dockerd's defaults" : quoteWord(file))]],
+    ["default runtime", [quoteWord(table.defaultRuntime)]],
+    ["runtimes", [[...table.runtimes.keys()].map(quoteWord).join(", ")]],
+    ...(warnings.length === 0 ? [] : [["warnings", [String(warnings.length)]] as const])
+  ], style)

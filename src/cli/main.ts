@@ -1,0 +1,161 @@
+/**
+ * The `oci-runtimes` command: the command tree, the services it runs on, and
+ * the one place where every outcome becomes an exit code.
+ *
+ * Imports are deep (`effect/Effect`, never `effect`) because start-up time is
+ * most of a CLI run.
+ */
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Cause from "effect/Cause"
+import * as Argument from "effect/cli/Argument"
+import * as CliConfig from "effect/cli/CliConfig"
+import * as CliError from "effect/cli/CliError"
+import * as CliOutput from "effect/cli/CliOutput"
+import * as Command from "effect/cli/Command"
+import * as GlobalFlag from "effect/cli/GlobalFlag"
+import * as Console from "effect/Console"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import * as References from "effect/References"
+import type * as Runtime from "effect/Runtime"
+import * as FeatureProbe from "../features/FeatureProbe.ts"
+import * as HostFacts from "../host/HostFacts.ts"
+import * as PathLookup from "../host/PathLookup.ts"
+import * as Commands from "./Commands.ts"
+import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
+import { type CliOptions, sharedFlags, toCliOptions } from "./Options.ts"
+import * as Output from "./Output.ts"
+import { internalErrorLine, plainStyle, usageErrorLines, usageHint } from "./Render.ts"
+
+const programName = "oci-runtimes"
+
+const root = Command.make(programName).pipe(
+  Command.withDescription(
+    "Checks and explains dockerd's OCI runtime configuration (daemon.json `runtimes` and the runtime flags): " +
+      "which containerd shim each runtime name starts, with which options. Writes nothing unless told to."
+  ),
+  Command.withSharedFlags(sharedFlags)
+)
+
+/** Runs `f` with the shared flags, which subcommands read from their parent. */
+const withOptions = <A, E, R>(f: (options: CliOptions) => Effect.Effect<A, E, R>) =>
+  Effect.flatMap(root, (flags) => f(toCliOptions(flags)))
+
+const validate = Command.make("validate", {}, () => withOptions(Commands.validate)).pipe(
+  Command.withDescription(
+    "Checks the configuration and flags and prints every problem; probe failures and missing binaries are warnings. " +
+      "Writes nothing at all."
+  )
+)
+
+const resolve = Command.make(
+  "resolve",
+  {
+    name: Argument.String("name").pipe(
+      Argument.withDescription("Runtime name as a container would ask for it; omitted or \"\": the default runtime"),
+      Argument.optional
+    )
+  },
+  ({ name }) => withOptions((options) => Commands.resolve(options, Option.getOrElse(name, () => "")))
+).pipe(
+  Command.withDescription("Shows the shim, shim options and features a runtime name resolves to, pre-flight check included.")
+)
+
+const info = Command.make("info", {}, () => withOptions(Commands.info)).pipe(
+  Command.withDescription("Lists every runtime as a table, or with --json as Docker's GET /info reports them.")
+)
+
+export const cli = root.pipe(Command.withSubcommands([validate, resolve, info]))
+
+/**
+ * Help asked for goes to stdout; everything about a bad command line goes to
+ * stderr (stdout carries results only): the errors, one per line, then where
+ * to find usage, or the help itself when no command was given.
+ */
+const presenter = (output: Output.Output): CliOutput.Presenter => ({
+  present: (event) => {
+    switch (event._tag) {
+      case "Help": {
+        const text = CliOutput.defaultFormatter({
+          colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle) !== plainStyle
+        }).formatHelpDoc(event.helpDoc)
+        return event.reason === "Requested" ? output.stdout(text) : output.stderr(text)
+      }
+      case "InvalidInvocation":
+        return Effect.gen(function*() {
+          for (const error of event.errors) {
+            for (const line of usageErrorLines(error.message, output.stderrStyle)) yield* output.stderr(line)
+          }
+          yield* output.stderr(usageHint(event.commandPath))
+        })
+      case "Version":
+        return output.stdout(`${event.name} ${event.version}`)
+    }
+  }
+})
+
+/** The built-ins that make sense here; no wizard, completions or log level. */
+const cliConfig = CliConfig.layer({ builtIns: [GlobalFlag.Help, GlobalFlag.Version] })
+
+export type MainServices =
+  | Output.Output
+  | HostFacts.HostFacts
+  | PathLookup.PathLookup
+  | FeatureProbe.FeatureProbe
+  | Command.Environment
+
+/**
+ * Runs the CLI on `args` and returns its exit code; never fails. Usage
+ * errors have been printed by the presenter, command failures by the
+ * command, so only the code is left to decide here.
+ */
+export const main = (version: string, args: ReadonlyArray<string>): Effect.Effect<ExitCode, never, MainServices> =>
+  Effect.gen(function*() {
+    const output = yield* Output.Output
+    const internalError = (description: string) =>
+      output.stderr(internalErrorLine(description, output.stderrStyle)).pipe(Effect.as(ExitCode.internal))
+    return yield* Command.runWith(cli, { version })(args).pipe(
+      Effect.provide(Layer.merge(CliOutput.layerPresenter(presenter(output)), cliConfig)),
+      Effect.as<ExitCode>(ExitCode.ok),
+      Effect.catch((error) =>
+        isCommandExit(error)
+          ? Effect.succeed(error.code)
+          : CliError.isCliError(error)
+          ? Effect.succeed(ExitCode.usage)
+          : internalError(describeDefect(error))
+      ),
+      Effect.catchDefect((defect) => internalError(describeDefect(defect))),
+      // Should anything log, it must not end up in the result on stdout.
+      Effect.provideService(References.LogToStderr, true)
+    )
+  })
+
+/** The real host: Node's file system and processes, the host's facts, PATH and runtimes. */
+export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
+  HostFacts.layer,
+  PathLookup.layer,
+  FeatureProbe.layer,
+  Output.layer
+).pipe(Layer.provideMerge(NodeServices.layer))
+
+/** The exit code: the program's own, 130 after Ctrl-C, 70 for anything that escaped it. */
+const teardown: Runtime.Teardown = (exit, onExit) => {
+  if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : ExitCode.internal)
+  return onExit(Cause.hasInterruptsOnly(exit.cause) ? 130 : ExitCode.internal)
+}
+
+/** Entry point for `bin/oci-runtimes.mjs`. */
+export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void =>
+  NodeRuntime.runMain(
+    main(version, args).pipe(
+      Effect.provide(layer),
+      // Last resort, should building the services ever die: one line, no stack trace.
+      Effect.catchDefect((defect) =>
+        Console.error(internalErrorLine(describeDefect(defect), plainStyle)).pipe(Effect.as(ExitCode.internal))
+      )
+    ),
+    { disableErrorReporting: true, teardown }
+  )

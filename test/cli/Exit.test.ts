@@ -1,0 +1,80 @@
+import { describe, expect, it } from "@effect/vitest"
+import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../../src/config/Errors.ts"
+import { Problem } from "../../src/config/Problem.ts"
+import { describeDefect, errorJson, errorLines } from "../../src/cli/Exit.ts"
+import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
+import { InvalidRuntimeConfig } from "../../src/registry/RuntimePlan.ts"
+import { UnknownRuntime } from "../../src/registry/RuntimeTable.ts"
+import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
+
+const problems = [
+  new Problem({ path: "runtimes.a", message: "runtime a: either a runtimeType or a path must be configured" }),
+  new Problem({ path: "default-runtime", message: "specified default runtime 'x' does not exist" })
+]
+
+describe("errorLines", () => {
+  it("one line per problem, at its place", () => {
+    expect(errorLines(new InvalidRuntimeConfig({ problems }))).toEqual(problems.map(({ message, path }) => ({ path, message })))
+    expect(errorLines(new DaemonFlagsError({ problems: [new Problem({ path: "--add-runtime", message: "m" })] }))).toEqual([
+      { path: "--add-runtime", message: "m" }
+    ])
+  })
+
+  it("type errors are placed in their file", () => {
+    const error = new ConfigSchemaError({
+      file: "/etc/docker/daemon.json",
+      problems: [new Problem({ path: "runtimes.a.path", message: "expected a string, got 1" }), new Problem({ path: "", message: "top" })]
+    })
+    expect(errorLines(error)).toEqual([
+      { path: "/etc/docker/daemon.json: runtimes.a.path", message: "expected a string, got 1" },
+      { path: "/etc/docker/daemon.json", message: "top" }
+    ])
+  })
+
+  it("a failed pre-flight check names its runtime", () => {
+    const error = new RuntimePathLookupError({ runtime: "my.rt", path: "/x", reason: "exec: \"/x\": gone" })
+    expect(errorLines(error)).toEqual([
+      { path: `runtimes["my.rt"]`, message: "error while looking up the specified runtime path: exec: \"/x\": gone" }
+    ])
+  })
+
+  it("everything else is its message", () => {
+    for (
+      const error of [
+        new UnknownRuntime({ runtime: "foo" }),
+        new ConfigFileError({ file: "/f", reason: "permission denied" }),
+        new ConfigSyntaxError({ file: "/f", line: 2, column: 3, detail: "invalid character '}'" }),
+        new ScriptsDirectoryError({ directory: "/d", reason: "r" }),
+        new WrapperWriteError({ runtimeName: "n", path: "/p", reason: "r" })
+      ]
+    ) {
+      expect(errorLines(error)).toEqual([{ path: "", message: error.message }])
+    }
+  })
+})
+
+describe("errorJson", () => {
+  it("tag and message, and the problems when there are several", () => {
+    expect(errorJson(new UnknownRuntime({ runtime: "foo" }))).toEqual({
+      error: { _tag: "UnknownRuntime", message: "unknown or invalid runtime name: foo" }
+    })
+    const invalid = new InvalidRuntimeConfig({ problems })
+    expect(errorJson(invalid)).toEqual({
+      error: {
+        _tag: "InvalidRuntimeConfig",
+        message: invalid.message,
+        problems: problems.map(({ message, path }) => ({ path, message }))
+      }
+    })
+    expect(JSON.parse(JSON.stringify(errorJson(invalid)))).toEqual(errorJson(invalid))
+  })
+})
+
+describe("describeDefect", () => {
+  it("one line, whatever was thrown", () => {
+    expect(describeDefect(new TypeError("a\nb"))).toBe("TypeError: a")
+    expect(describeDefect("text")).toBe("text")
+    expect(describeDefect(Object.create(null))).toBe("[object Object]")
+    expect(describeDefect({ toString: () => { throw new Error("no") } })).toBe("[object Object]")
+  })
+})
