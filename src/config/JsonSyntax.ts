@@ -15,6 +15,13 @@ export interface JsonSyntaxError {
   readonly message: string
 }
 
+/**
+ * How deeply arrays and objects may nest. Go's decoder allows 10000; far less
+ * is plenty for daemon.json, and values nested deeper than a few thousand
+ * levels cannot be serialised again (`JSON.stringify` recurses).
+ */
+export const maxDepth = 1000
+
 /** Thrown inside the scanner only, to unwind to `findJsonSyntaxError`. */
 class Stop {
   readonly offset: number
@@ -81,64 +88,78 @@ class Scanner {
     this.pos++
   }
 
+  /**
+   * Scans one value and what follows it. Containers are tracked on an explicit
+   * stack rather than by recursion, so no nesting can overflow the call stack;
+   * nesting deeper than `maxDepth` is refused as Go refuses it.
+   */
   document(): void {
-    this.value()
-    this.skipSpace()
-    if (this.pos < this.text.length) this.fail("after top-level value")
+    const open: Array<"{" | "["> = []
+    for (;;) {
+      if (this.openValue(open)) continue
+      if (this.closeValues(open)) return
+    }
   }
 
-  private value(): void {
+  /**
+   * Scans the start of a value. Returns `true` when it opened a non-empty
+   * container, whose first element comes next; `false` when a whole value was
+   * scanned.
+   */
+  private openValue(open: Array<"{" | "[">): boolean {
     this.skipSpace()
     const c = this.peek()
-    if (c === "{") return this.object()
-    if (c === "[") return this.array()
-    if (c === "\"") return this.string()
-    if (c === "-" || isDigit(c)) return this.number()
-    if (c === "t") return this.literal("true")
-    if (c === "f") return this.literal("false")
-    if (c === "n") return this.literal("null")
-    this.fail("looking for beginning of value")
+    if (c === "{" || c === "[") {
+      if (open.length >= maxDepth) this.fail("exceeded max depth")
+      this.pos++
+      this.skipSpace()
+      if (this.peek() === (c === "{" ? "}" : "]")) {
+        this.pos++
+        return false
+      }
+      open.push(c)
+      if (c === "{") this.objectKey()
+      return true
+    }
+    if (c === "\"") this.string()
+    else if (c === "-" || isDigit(c)) this.number()
+    else if (c === "t") this.literal("true")
+    else if (c === "f") this.literal("false")
+    else if (c === "n") this.literal("null")
+    else this.fail("looking for beginning of value")
+    return false
   }
 
-  private object(): void {
-    this.pos++
-    this.skipSpace()
-    if (this.peek() === "}") {
-      this.pos++
-      return
-    }
+  /**
+   * After a value: closes every container that ends here, then moves past the
+   * `,` to the next element. Returns `true` when the document is complete.
+   */
+  private closeValues(open: Array<"{" | "[">): boolean {
     for (;;) {
       this.skipSpace()
-      if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
-      this.string()
-      this.skipSpace()
-      this.expect(":", "after object key")
-      this.value()
-      this.skipSpace()
-      if (this.peek() === "}") {
-        this.pos++
-        return
+      const container = open.at(-1)
+      if (container === undefined) {
+        if (this.pos < this.text.length) this.fail("after top-level value")
+        return true
       }
-      this.expect(",", "after object key:value pair")
+      if (this.peek() === (container === "{" ? "}" : "]")) {
+        this.pos++
+        open.pop()
+        continue
+      }
+      this.expect(",", container === "{" ? "after object key:value pair" : "after array element")
+      if (container === "{") this.objectKey()
+      return false
     }
   }
 
-  private array(): void {
-    this.pos++
+  /** An object's key and the `:` after it. */
+  private objectKey(): void {
     this.skipSpace()
-    if (this.peek() === "]") {
-      this.pos++
-      return
-    }
-    for (;;) {
-      this.value()
-      this.skipSpace()
-      if (this.peek() === "]") {
-        this.pos++
-        return
-      }
-      this.expect(",", "after array element")
-    }
+    if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
+    this.string()
+    this.skipSpace()
+    this.expect(":", "after object key")
   }
 
   private string(): void {

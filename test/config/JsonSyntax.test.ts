@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { findJsonSyntaxError } from "../../src/config/JsonSyntax.ts"
+import { findJsonSyntaxError, maxDepth } from "../../src/config/JsonSyntax.ts"
 
 describe("findJsonSyntaxError", () => {
   it.each([
@@ -40,5 +40,24 @@ describe("findJsonSyntaxError", () => {
 
   it("reports a text cut inside a string as the end of the input", () => {
     expect(findJsonSyntaxError("{\"a\": \"b")).toEqual({ line: 1, column: 9, message: "unexpected end of JSON input" })
+  })
+
+  it("accepts nesting up to the maximum depth, objects and arrays mixed", () => {
+    const half = maxDepth / 2
+    const text = "{\"a\":[".repeat(half) + "1" + "]}".repeat(half)
+    expect(findJsonSyntaxError(text)).toBeUndefined()
+  })
+
+  it("refuses nesting past the maximum depth, as Go does, at the container that goes too deep", () => {
+    const text = "[".repeat(maxDepth + 1) + "]".repeat(maxDepth + 1)
+    expect(findJsonSyntaxError(text)).toEqual({
+      line: 1,
+      column: maxDepth + 1,
+      message: "invalid character '[' exceeded max depth"
+    })
+  })
+
+  it("scans a hundred thousand open brackets without overflowing the stack", () => {
+    expect(findJsonSyntaxError("[".repeat(100_000))?.message).toBe("invalid character '[' exceeded max depth")
   })
 })
