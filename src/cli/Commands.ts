@@ -16,7 +16,7 @@ import { featuresOf, type RuntimeTable } from "../registry/RuntimeTable.ts"
 import { type CommandError, CommandExit, errorJson, errorLines, ExitCode } from "./Exit.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
-import { distinctWarnings, setUp } from "./Pipeline.ts"
+import { setUp } from "./Pipeline.ts"
 import {
   errorLine,
   formatJson,
@@ -84,11 +84,11 @@ export const validate = (options: CliOptions) =>
   Effect.gen(function*() {
     const output = yield* Output
     const setup = yield* setUp(options, "none")
-    const warnings = distinctWarnings([
+    const warnings = [
       ...(options.writeWrappers ? [ignoredWriteWrappers] : []),
-      ...setup.warnings,
+      ...setup.table.warnings,
       ...(yield* missingBinaryWarnings(setup.table))
-    ])
+    ]
     yield* printWarnings(warnings)
     const validation = { file: setup.file, table: setup.table, warnings }
     yield* output.stdout(
@@ -101,9 +101,9 @@ export const resolve = (options: CliOptions, name: string) =>
   Effect.gen(function*() {
     const output = yield* Output
     const setup = yield* setUp(options, scriptsMode(options))
-    yield* printWarnings(setup.warnings)
+    yield* printWarnings(setup.table.warnings)
     const choice = yield* resolveRuntime(setup.table, name)
-    const resolution = { choice, features: featuresOf(setup.table, choice.runtime), warnings: setup.warnings }
+    const resolution = { choice, features: featuresOf(setup.table, choice.runtime), warnings: setup.table.warnings }
     yield* output.stdout(
       options.json ? formatJson(resolutionJson(resolution)) : resolutionText(resolution, output.stdoutStyle)
     )
@@ -114,7 +114,7 @@ export const info = (options: CliOptions) =>
   Effect.gen(function*() {
     const output = yield* Output
     const setup = yield* setUp(options, scriptsMode(options))
-    yield* printWarnings(setup.warnings)
+    yield* printWarnings(setup.table.warnings)
     yield* output.stdout(
       options.json ? formatJson(infoJson(setup.table)) : infoText(setup.table, output.stdoutStyle)
     )

@@ -8,9 +8,7 @@ import type * as FileSystem from "effect/FileSystem"
 import { loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
 import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../config/Errors.ts"
-import { execOptWarnings } from "../config/ExecOpts.ts"
 import { applyFlags } from "../config/Flags.ts"
-import type { ConfigWarning } from "../config/Problem.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } from "../registry/Setup.ts"
 import type { CliOptions } from "./Options.ts"
@@ -34,22 +32,6 @@ export const loadConfig = (options: CliOptions): Effect.Effect<LoadedConfig, Loa
 
 export interface SetUp extends LoadedConfig {
   readonly table: RuntimeTable
-  /** Everything accepted but suspicious, each once, in the order found. */
-  readonly warnings: ReadonlyArray<ConfigWarning>
-}
-
-/**
- * The same warning can reach here twice (an exec-opt warning, should setup
- * ever report those itself); a user needs to read it once.
- */
-export const distinctWarnings = (warnings: ReadonlyArray<ConfigWarning>): ReadonlyArray<ConfigWarning> => {
-  const seen = new Set<string>()
-  return warnings.filter((warning) => {
-    const key = JSON.stringify([warning.path, warning.message])
-    if (seen.has(key)) return false
-    seen.add(key)
-    return true
-  })
 }
 
 /**
@@ -67,9 +49,5 @@ export const setUp = (
       scripts,
       probe: { timeout: options.probeTimeout }
     })
-    return {
-      ...loaded,
-      table,
-      warnings: distinctWarnings([...execOptWarnings(loaded.config.execOpts), ...table.warnings])
-    }
+    return { ...loaded, table }
   })
