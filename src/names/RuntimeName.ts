@@ -24,8 +24,9 @@ const isAbsolute = (name: string): boolean => name.startsWith("/")
  * would not accept the name: it has no `.`, or nothing before its first `.`.
  *
  * Like containerd, a name such as `a..` is accepted and maps to
- * `containerd-shim---`: the check is about shape, not about whether such a
- * binary exists.
+ * `containerd-shim--` (dockerd's comment says `containerd-shim---`, but the
+ * format has one dash per part): the check is about shape, not about whether
+ * such a binary exists.
  */
 export const shimBinaryName = (name: string): string | undefined => {
   const parts = name.split(".")

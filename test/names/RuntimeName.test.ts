@@ -12,7 +12,7 @@ describe("shimBinaryName", () => {
   })
 
   it("maps a name with empty trailing parts to dashes, as containerd does", () => {
-    expect(shimBinaryName("a..")).toBe("containerd-shim---")
+    expect(shimBinaryName("a..")).toBe("containerd-shim--")
   })
 
   it.each(["runc", "", ".hidden.v1", "."])("has no binary for %j: no dot, or nothing before the first", (name) => {
