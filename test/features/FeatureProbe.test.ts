@@ -1,6 +1,8 @@
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import { afterAll, beforeAll, expect, layer } from "@effect/vitest"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import { execFileSync } from "node:child_process"
 import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -178,6 +180,42 @@ layer(Layer.provide(probeLayer, NodeServices.layer), { excludeTestServices: true
       const [shell, child] = pids(pidFile)
       expect(existsSync(`/proc/${shell}`)).toBe(false)
       expect(isRunning(child!)).toBe(false)
+    }))
+
+  it.effect("kills an interrupted probe's runtime and what it started before the interruption completes", () =>
+    Effect.gen(function*() {
+      const pidFile = join(dir, "interrupted.pid")
+      const parent = script("interrupted", `sleep 30 & echo $$ $! > '${pidFile}.tmp'; mv '${pidFile}.tmp' '${pidFile}'; wait`)
+      const fiber = yield* Effect.forkChild((yield* FeatureProbe).probe([parent]))
+      while (!existsSync(pidFile)) yield* Effect.sleep("10 millis")
+      yield* Fiber.interrupt(fiber)
+      const [shell, child] = pids(pidFile)
+      expect(existsSync(`/proc/${shell}`)).toBe(false)
+      expect(isRunning(child!)).toBe(false)
+    }))
+
+  it.effect("kills what a runtime left behind when it exits cleanly", () =>
+    Effect.gen(function*() {
+      const pidFile = join(dir, "leaver.pid")
+      const leaver = script("leaver", `sleep 30 >/dev/null 2>&1 & echo $! > '${pidFile}'; echo '{}'`)
+      const features = yield* (yield* FeatureProbe).probe([leaver])
+      expect(features).toEqual({})
+      const [child] = pids(pidFile)
+      expect(isRunning(child!)).toBe(false)
+    }))
+
+  it.effect("fails with a spawn error, not a defect, for an argument that cannot be passed", () =>
+    Effect.gen(function*() {
+      const error = yield* probeFailure([script("nul", "echo '{}'"), "a\0b"])
+      expect(error).toBeInstanceOf(FeatureProbeSpawnError)
+      expect(error.reason).toMatch(/null bytes/)
+    }))
+
+  it.effect("takes a timeout too long for a timer as no timeout", () =>
+    Effect.gen(function*() {
+      const slowish = script("slowish", `sleep 0.1; echo '{}'`)
+      expect(yield* (yield* FeatureProbe).probe([slowish], { timeout: Duration.infinity })).toEqual({})
+      expect(yield* (yield* FeatureProbe).probe([slowish], { timeout: "30 days" })).toEqual({})
     }))
 
   it.effect("kills a runtime whose output exceeds the bound", () =>
