@@ -65,8 +65,8 @@ export interface RuntimePlan {
 
 /**
  * The configuration cannot be set up. Carries every problem found, in a
- * fixed order: exec-opts, then the reserved name, then each runtime by name,
- * then the default runtime. With a single problem the message is exactly
+ * fixed order: data-root and exec-root, exec-opts, then the reserved name,
+ * then each runtime by name, then the default runtime. With a single problem the message is exactly
  * dockerd's.
  */
 export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfig>()("InvalidRuntimeConfig", {
@@ -120,6 +120,25 @@ const problemFor = (name: string, field: string | undefined, message: string) =>
 const hasEntries = (options: RuntimeConfig["options"]): options is Readonly<Record<string, unknown>> =>
   options !== undefined && Object.keys(options).length > 0
 
+/**
+ * No word of a command line can hold a NUL: the runtime would receive the
+ * word cut short (or, through a wrapper script, not at all), so such a path
+ * or argument is refused rather than passed on altered.
+ */
+const nulProblems = (name: string, path: string, args: ReadonlyArray<string>): Array<Problem> => {
+  const problems: Array<Problem> = []
+  if (path.includes("\0")) problems.push(problemFor(name, "path", "path cannot contain a NUL character"))
+  args.forEach((arg, index) => {
+    if (arg.includes("\0")) {
+      problems.push(new Problem({
+        path: configPath(["runtimes", name, "runtimeArgs", index]),
+        message: `runtime ${name}: runtimeArgs cannot contain a NUL character`
+      }))
+    }
+  })
+  return problems
+}
+
 type RuntimeOutcome =
   | { readonly ok: true; readonly runtime: PlannedRuntime; readonly warnings: ReadonlyArray<ConfigWarning> }
   | { readonly ok: false; readonly problems: ReadonlyArray<Problem> }
@@ -161,6 +180,8 @@ const planConfiguredRuntime = (
   if (hasEntries(runtime.options)) {
     return { ok: false, problems: [problemFor(name, "options", "options cannot be used with a path runtime")] }
   }
+  const withNul = nulProblems(name, path, args)
+  if (withNul.length > 0) return { ok: false, problems: withNul }
   const wrapper = args.length > 0 ? planWrapper(options.scriptsDirectory, name, path, args) : undefined
   return {
     ok: true,
@@ -193,6 +214,19 @@ const chooseDefaultRuntime = (config: DaemonConfig): Result.Result<string, Probl
 }
 
 /**
+ * The data and exec roots must be absolute. Relative ones would be resolved
+ * against whatever directory the daemon runs in — the scripts directory that
+ * boot wipes, and the `Root` and `BinaryName` handed to the shim, which
+ * resolves them against its own working directory.
+ */
+const rootProblems = (config: DaemonConfig): Array<Problem> =>
+  ([["data-root", config.dataRoot], ["exec-root", config.execRoot]] as const).flatMap(([key, path]) =>
+    path.startsWith("/")
+      ? []
+      : [new Problem({ path: key, message: `${key} must be an absolute path: ${JSON.stringify(path)}` })]
+  )
+
+/**
  * Validates the whole configuration and decides every runtime, collecting all
  * problems instead of stopping at the first (dockerd stops at the first one
  * it meets in Go's random map order, so fixing a file took several restarts).
@@ -201,7 +235,7 @@ export const planRuntimes = (
   config: DaemonConfig,
   host: HostSnapshot
 ): Result.Result<RuntimePlan, InvalidRuntimeConfig> => {
-  const problems: Array<Problem> = [...execOptProblems(config.execOpts)]
+  const problems: Array<Problem> = [...rootProblems(config), ...execOptProblems(config.execOpts)]
   // exec-opts Linux ignores are accepted, as dockerd does, but never silently.
   const warnings: Array<ConfigWarning> = [...execOptWarnings(config.execOpts)]
   const systemdCgroup = usesSystemdCgroups(config, host)
@@ -209,9 +243,8 @@ export const planRuntimes = (
   const directory = scriptsDirectory(config.dataRoot)
 
   if (Object.hasOwn(config.runtimes, stockRuntimeName)) {
-    problems.push(
-      new Problem({ path: configPath(["runtimes", stockRuntimeName]), message: `runtime name '${stockRuntimeName}' is reserved` })
-    )
+    const path = configPath(["runtimes", stockRuntimeName])
+    problems.push(new Problem({ path, message: `runtime name '${stockRuntimeName}' is reserved` }))
   }
 
   const planned = new Map<string, PlannedRuntime>()
@@ -222,16 +255,17 @@ export const planRuntimes = (
     const outcome = planConfiguredRuntime(name, config.runtimes[name]!, { scriptsDirectory: directory, runcFor })
     if (outcome.ok) {
       planned.set(name, outcome.runtime)
-      warnings.push(...outcome.warnings)
+      // One by one: spreading a huge list into `push` overflows the call stack.
+      for (const warning of outcome.warnings) warnings.push(warning)
     } else {
-      problems.push(...outcome.problems)
+      for (const problem of outcome.problems) problems.push(problem)
     }
   }
 
   const defaultRuntime = chooseDefaultRuntime(config)
   if (Result.isFailure(defaultRuntime)) problems.push(defaultRuntime.failure)
 
-  if (problems.length > 0 || Result.isFailure(defaultRuntime)) {
+  if (Result.isFailure(defaultRuntime) || problems.length > 0) {
     return Result.fail(new InvalidRuntimeConfig({ problems }))
   }
   return Result.succeed({

@@ -482,3 +482,47 @@ describe("planRuntimes: the table", () => {
     expect(runtimeIn(plan, "constructor").shim).toBe("io.x.v1")
   })
 })
+
+describe("planRuntimes: roots and command-line words", () => {
+  it("refuses a relative data-root, which would put scripts wherever the daemon runs", () => {
+    expect(problems(daemonConfig({ dataRoot: "var/lib/docker" }))).toEqual([
+      { path: "data-root", message: "data-root must be an absolute path: \"var/lib/docker\"" }
+    ])
+  })
+
+  it("refuses an empty exec-root, which would hand the shim a relative runc root", () => {
+    expect(problems(daemonConfig({ execRoot: "" }))).toEqual([
+      { path: "exec-root", message: "exec-root must be an absolute path: \"\"" }
+    ])
+  })
+
+  it("refuses a path holding a NUL, which no command line can carry", () => {
+    expect(problems(withRuntimes({ nul: { path: "/usr/bin/r\u0000unc" } }))).toEqual([
+      { path: "runtimes.nul.path", message: "runtime nul: path cannot contain a NUL character" }
+    ])
+  })
+
+  it("refuses each runtimeArg holding a NUL, naming its index", () => {
+    expect(problems(withRuntimes({ nul: { path: "/usr/bin/runc", runtimeArgs: ["ok", "a\u0000b", "\u0000"] } })))
+      .toEqual([
+        { path: "runtimes.nul.runtimeArgs[1]", message: "runtime nul: runtimeArgs cannot contain a NUL character" },
+        { path: "runtimes.nul.runtimeArgs[2]", message: "runtime nul: runtimeArgs cannot contain a NUL character" }
+      ])
+  })
+})
+
+describe("planRuntimes: size", () => {
+  it("collects two hundred thousand warnings from one runtime without overflowing the stack", () => {
+    const options = Object.fromEntries(Array.from({ length: 200_000 }, (_, index) => [`k${index}`, 1]))
+    const plan = planOf(withRuntimes({ kata: { runtimeType: "io.containerd.kata.v2", options } }))
+    expect(plan.warnings).toHaveLength(200_000)
+  })
+
+  it("collects two hundred thousand problems from one runtime without overflowing the stack", () => {
+    const annotations = Object.fromEntries(Array.from({ length: 200_000 }, (_, index) => [`a${index}`, index]))
+    const error = problemsOf(
+      withRuntimes({ win: { runtimeType: "io.containerd.runhcs.v1", options: { DefaultContainerAnnotations: annotations } } })
+    )
+    expect(error.problems).toHaveLength(200_000)
+  })
+})
