@@ -46,6 +46,8 @@ export interface ErrorJson {
     readonly _tag: string
     readonly message: string
     readonly problems?: ReadonlyArray<{ readonly path: string; readonly message: string }>
+    /** The error's own fields: the file, line and column, the runtime name, the path… */
+    readonly [field: string]: unknown
   }
 }
 
@@ -87,6 +89,7 @@ export const errorJson = (error: CommandError): ErrorJson => {
   const problems = problemsOf(error)
   return {
     error: {
+      ...error,
       _tag: error._tag,
       message: error.message,
       ...(problems === undefined ? {} : { problems: problems.map(({ message, path }) => ({ path, message })) })

@@ -180,14 +180,19 @@ export const resolutionText = ({ choice, features }: Resolution, style: Style): 
 /** Docker's `GET /info` shape: `DefaultRuntime`, `CgroupDriver`, `Runtimes`. */
 export const infoJson = (table: RuntimeTable): RuntimesInfo => describeRuntimes(table)
 
-/** What containerd ends up running: the runtime binary (with its arguments), or the shim's binary. */
+/**
+ * The binary that does the work: for runtimes behind the runc shim, the OCI
+ * runtime it runs (with the arguments a wrapper script adds); for a shim of
+ * its own, the shim binary containerd starts — found on PATH by the naming
+ * convention, or the `runtimeType` itself when that is a path.
+ */
 const binaryOf = (runtime: ResolvedRuntime): string => {
   switch (runtime.kind) {
     case "stock":
     case "path":
       return [runtime.config.path ?? "", ...(runtime.config.runtimeArgs ?? [])].map(quoteWord).join(" ")
     case "type":
-      return quoteWord(shimBinaryName(runtime.shim) ?? runtime.shim)
+      return quoteWord(runtime.shim.includes("/") ? runtime.shim : shimBinaryName(runtime.shim) ?? runtime.shim)
   }
 }
 
@@ -203,8 +208,9 @@ const renderTable = (
   rows: ReadonlyArray<ReadonlyArray<{ readonly text: string; readonly style?: (text: string) => string }>>,
   style: Style
 ): Array<string> => {
+  // A fold, not `Math.max(...)`: spreading a huge table into a call overflows the stack.
   const widths = header.map((title, column) =>
-    Math.max(displayWidth(title), ...rows.map((row) => displayWidth(row[column]?.text ?? "")))
+    rows.reduce((widest, row) => Math.max(widest, displayWidth(row[column]?.text ?? "")), displayWidth(title))
   )
   const line = (cells: ReadonlyArray<{ readonly text: string; readonly style?: (text: string) => string }>) =>
     cells.map((cell, column) => {

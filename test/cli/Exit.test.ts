@@ -54,9 +54,18 @@ describe("errorLines", () => {
 })
 
 describe("errorJson", () => {
-  it("tag and message, and the problems when there are several", () => {
+  it("tag, message and the error's own fields, and the problems when there are several", () => {
     expect(errorJson(new UnknownRuntime({ runtime: "foo" }))).toEqual({
-      error: { _tag: "UnknownRuntime", message: "unknown or invalid runtime name: foo" }
+      error: { _tag: "UnknownRuntime", message: "unknown or invalid runtime name: foo", runtime: "foo" }
+    })
+    expect(errorJson(new RuntimePathLookupError({ runtime: "rt", path: "/gone", reason: "r" }))).toEqual({
+      error: {
+        _tag: "RuntimePathLookupError",
+        message: "error while looking up the specified runtime path: r",
+        runtime: "rt",
+        path: "/gone",
+        reason: "r"
+      }
     })
     const invalid = new InvalidRuntimeConfig({ problems })
     expect(errorJson(invalid)).toEqual({

@@ -184,7 +184,12 @@ describe.concurrent("validate", () => {
     expect(run.code).toBe(1)
     expect(lines(run.stderr)).toEqual([`error: unable to read configuration file ${missing}: no such file or directory`])
     expect(stdoutJson(run)).toEqual({
-      error: { _tag: "ConfigFileError", message: `unable to read configuration file ${missing}: no such file or directory` }
+      error: {
+        _tag: "ConfigFileError",
+        message: `unable to read configuration file ${missing}: no such file or directory`,
+        file: missing,
+        reason: "no such file or directory"
+      }
     })
   })
 
@@ -278,7 +283,9 @@ describe.concurrent("resolve", () => {
     const run = await runCli(["resolve", "foo", "--json", ...box.flags(box.config({}))])
     expect(run.code).toBe(1)
     expect(lines(run.stderr)).toEqual(["error: unknown or invalid runtime name: foo"])
-    expect(stdoutJson(run)).toEqual({ error: { _tag: "UnknownRuntime", message: "unknown or invalid runtime name: foo" } })
+    expect(stdoutJson(run)).toEqual({
+      error: { _tag: "UnknownRuntime", message: "unknown or invalid runtime name: foo", runtime: "foo" }
+    })
   })
 
   it("a containerd runtime name passes through", async () => {
@@ -323,7 +330,10 @@ describe.concurrent("resolve", () => {
     )
     expect(stdoutJson(run).error).toEqual({
       _tag: "RuntimePathLookupError",
-      message: `error while looking up the specified runtime path: exec: "${binary}": stat ${binary}: no such file or directory`
+      message: `error while looking up the specified runtime path: exec: "${binary}": stat ${binary}: no such file or directory`,
+      runtime: "mine",
+      path: binary,
+      reason: `exec: "${binary}": stat ${binary}: no such file or directory`
     })
   })
 

@@ -160,7 +160,9 @@ describe.concurrent("TestGetRuntime", () => {
     const { json, run } = await resolve(runtime)
     // Go: errdefs.IsInvalidParameter, with an empty shim and nil options.
     expect(run.code).toBe(1)
-    expect(json).toEqual({ error: { _tag: "UnknownRuntime", message: `unknown or invalid runtime name: ${runtime}` } })
+    expect(json).toEqual({
+      error: { _tag: "UnknownRuntime", message: `unknown or invalid runtime name: ${runtime}`, runtime }
+    })
     expect(run.stderr).toContain(`error: unknown or invalid runtime name: ${runtime}`)
   })
 
