@@ -15,6 +15,12 @@ import { ConfigFileError, type ConfigSchemaError, type ConfigSyntaxError } from 
 /** Where dockerd looks for daemon.json on Linux when not told otherwise. */
 export const defaultConfigFile = "/etc/docker/daemon.json"
 
+/**
+ * The largest daemon.json read. Real ones are a few kilobytes; the bound keeps
+ * a mistaken `--config /dev/zero` or a runaway file from exhausting memory.
+ */
+export const maxConfigBytes = 16 * 1024 * 1024
+
 /** The configuration read, and where from. */
 export interface LoadedDaemonConfig extends ParsedDaemonJson {
   /** The file read, or `undefined` when the default file does not exist and the defaults apply. */
@@ -63,7 +69,7 @@ export const loadDaemonConfig = (
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = file ?? defaultConfigFile
-    const bytes = yield* fs.readFile(path).pipe(
+    const info = yield* fs.stat(path).pipe(
       Effect.catchReason(
         "PlatformError",
         "NotFound",
@@ -71,7 +77,13 @@ export const loadDaemonConfig = (
       ),
       Effect.mapError((error) => readFailure(path, error))
     )
-    if (bytes === undefined) return { file: undefined, config: emptyDaemonConfig, setKeys: new Set() }
+    if (info === undefined) return { file: undefined, config: emptyDaemonConfig, setKeys: new Set() }
+    // Only a regular file is read: a FIFO or a device could block or never end.
+    if (info.type !== "File") return yield* new ConfigFileError({ file: path, reason: "not a regular file" })
+    if (info.size > BigInt(maxConfigBytes)) {
+      return yield* new ConfigFileError({ file: path, reason: `larger than ${maxConfigBytes} bytes` })
+    }
+    const bytes = yield* fs.readFile(path).pipe(Effect.mapError((error) => readFailure(path, error)))
     const text = yield* decodeText(path, bytes)
     const parsed = yield* Effect.fromResult(parseDaemonJson(text, path))
     return { file: path, ...parsed }

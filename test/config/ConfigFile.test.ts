@@ -1,9 +1,12 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { describe, expect, it, layer } from "@effect/vitest"
+import * as ByteSize from "effect/ByteSize"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as PlatformError from "effect/PlatformError"
-import { defaultConfigFile, loadDaemonConfig } from "../../src/config/ConfigFile.ts"
+import { execFileSync } from "node:child_process"
+import { truncateSync } from "node:fs"
+import { defaultConfigFile, loadDaemonConfig, maxConfigBytes } from "../../src/config/ConfigFile.ts"
 import { emptyDaemonConfig } from "../../src/config/DaemonConfig.ts"
 
 /** Writes `content` to daemon.json in a fresh temporary directory, removed after the test. */
@@ -51,7 +54,30 @@ layer(NodeFileSystem.layer)("loadDaemonConfig", (it) => {
     Effect.gen(function*() {
       const dir = yield* FileSystem.FileSystem.pipe(Effect.flatMap((fs) => fs.makeTempDirectoryScoped()))
       const error = yield* Effect.flip(loadDaemonConfig(dir))
-      expect(error).toMatchObject({ _tag: "ConfigFileError", file: dir, reason: "not a readable file" })
+      expect(error).toMatchObject({ _tag: "ConfigFileError", file: dir, reason: "not a regular file" })
+    }))
+
+  it.effect("a FIFO is refused without being opened, so it cannot block", () =>
+    Effect.gen(function*() {
+      const dir = yield* FileSystem.FileSystem.pipe(Effect.flatMap((fs) => fs.makeTempDirectoryScoped()))
+      const fifo = `${dir}/daemon.json`
+      execFileSync("mkfifo", [fifo])
+      const error = yield* Effect.flip(loadDaemonConfig(fifo))
+      expect(error).toMatchObject({ _tag: "ConfigFileError", file: fifo, reason: "not a regular file" })
+    }))
+
+  it.effect("a device is refused, so /dev/zero cannot exhaust memory", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(loadDaemonConfig("/dev/zero"))
+      expect(error).toMatchObject({ _tag: "ConfigFileError", file: "/dev/zero", reason: "not a regular file" })
+    }))
+
+  it.effect("a file larger than the bound is refused before it is read", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig("")
+      truncateSync(file, maxConfigBytes + 1)
+      const error = yield* Effect.flip(loadDaemonConfig(file))
+      expect(error).toMatchObject({ _tag: "ConfigFileError", file, reason: `larger than ${maxConfigBytes} bytes` })
     }))
 
   it.effect("a syntax error names the file and the place", () =>
@@ -92,7 +118,13 @@ layer(NodeFileSystem.layer)("loadDaemonConfig", (it) => {
 // The default file is a fixed host path, so those cases use a stand-in file system.
 describe("loadDaemonConfig without a file", () => {
   const onlyDefaultFile = (readFile: FileSystem.FileSystem["readFile"]) =>
-    FileSystem.layerNoop({ readFile: (path) => path === defaultConfigFile ? readFile(path) : Effect.die(path) })
+    FileSystem.layerNoop({
+      stat: (path) =>
+        path === defaultConfigFile
+          ? Effect.succeed({ type: "File", size: ByteSize.bytes(64) } as FileSystem.File.Info)
+          : Effect.die(path),
+      readFile: (path) => path === defaultConfigFile ? readFile(path) : Effect.die(path)
+    })
 
   it.effect("reads /etc/docker/daemon.json when it exists", () =>
     Effect.gen(function*() {
