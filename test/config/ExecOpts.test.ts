@@ -19,8 +19,12 @@ describe("cgroupDriverOption", () => {
     expect(cgroupDriverOption(["native.cgroupdriver=Systemd"])).toBe("Systemd")
   })
 
-  it("takes the last of several, as dockerd 28 does", () => {
-    expect(cgroupDriverOption(["native.cgroupdriver=cgroupfs", "native.cgroupdriver=systemd"])).toBe("systemd")
+  it("takes the first of several, as dockerd does", () => {
+    expect(cgroupDriverOption(["native.cgroupdriver=systemd", "native.cgroupdriver=cgroupfs"])).toBe("systemd")
+  })
+
+  it("is undefined for an empty value, which dockerd reads as not set", () => {
+    expect(cgroupDriverOption(["native.cgroupdriver= ", "native.cgroupdriver=systemd"])).toBeUndefined()
   })
 
   it("skips entries that are not key=value", () => {
@@ -29,10 +33,14 @@ describe("cgroupDriverOption", () => {
 })
 
 describe("execOptProblems and execOptWarnings", () => {
-  it("accepts cgroupfs and systemd", () => {
-    expect(report(["native.cgroupdriver=cgroupfs", "native.cgroupdriver=systemd"])).toEqual({
+  it.each(["cgroupfs", "systemd", ""])("accepts the cgroup driver %j", (driver) => {
+    expect(report([`native.cgroupdriver=${driver}`])).toEqual({ problems: [], warnings: [] })
+  })
+
+  it("checks only the first cgroup driver, as dockerd does, and warns that the others are ignored", () => {
+    expect(report(["native.cgroupdriver=systemd", "native.cgroupdriver=bogus"])).toEqual({
       problems: [],
-      warnings: []
+      warnings: [{ path: "exec-opts[1]", message: "native.cgroupdriver is set by exec-opts[0] already (ignored)" }]
     })
   })
 
@@ -57,11 +65,11 @@ describe("execOptProblems and execOptWarnings", () => {
     ])
   })
 
-  it("refuses an entry with an empty key or value", () => {
-    expect(report([" =systemd", "native.cgroupdriver= "]).problems).toEqual([
-      { path: "exec-opts[0]", message: "unable to parse key/value option:  =systemd" },
-      { path: "exec-opts[1]", message: "unable to parse key/value option: native.cgroupdriver= " }
-    ])
+  it("accepts an empty key as an unknown option, with a warning", () => {
+    expect(report([" =systemd"])).toEqual({
+      problems: [],
+      warnings: [{ path: "exec-opts[0]", message: "unknown option: '' (ignored)" }]
+    })
   })
 
   it("accepts an unknown key, as dockerd before 28 does on Linux, with a warning", () => {
@@ -84,10 +92,12 @@ describe("execOptProblems and execOptWarnings", () => {
         {
           path: "exec-opts[1]",
           message: "native.cgroupdriver option none is internally used and cannot be specified manually"
-        },
-        { path: "exec-opts[3]", message: "native.cgroupdriver option foo not supported" }
+        }
       ],
-      warnings: [{ path: "exec-opts[2]", message: "unknown option: 'x' (ignored)" }]
+      warnings: [
+        { path: "exec-opts[2]", message: "unknown option: 'x' (ignored)" },
+        { path: "exec-opts[3]", message: "native.cgroupdriver is set by exec-opts[1] already (ignored)" }
+      ]
     })
   })
 })
