@@ -9,6 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import type * as PlatformError from "effect/PlatformError"
+import { describeSystemError } from "../host/SystemError.ts"
 import { emptyDaemonConfig, parseDaemonJson, type ParsedDaemonJson } from "./DaemonConfig.ts"
 import { ConfigFileError, type ConfigSchemaError, type ConfigSyntaxError } from "./Errors.ts"
 
@@ -27,17 +28,8 @@ export interface LoadedDaemonConfig extends ParsedDaemonJson {
   readonly file: string | undefined
 }
 
-const systemReasons: Partial<Record<PlatformError.SystemErrorTag, string>> = {
-  NotFound: "no such file or directory",
-  PermissionDenied: "permission denied",
-  BadResource: "not a readable file"
-}
-
 const readFailure = (file: string, error: PlatformError.PlatformError): ConfigFileError =>
-  new ConfigFileError({
-    file,
-    reason: (error.reason._tag !== "BadArgument" ? systemReasons[error.reason._tag] : undefined) ?? error.message
-  })
+  new ConfigFileError({ file, reason: describeSystemError(error) })
 
 /**
  * The file's text. A byte order mark selects UTF-16; it is kept in the text

@@ -9,6 +9,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { describeSystemError } from "./SystemError.ts"
 
 /** `file` could not be resolved to an executable; `reason` is worded as Go's `exec.Error`. */
 export class ExecutableNotFound extends Schema.TaggedError<ExecutableNotFound>()("ExecutableNotFound", {
@@ -64,7 +65,7 @@ export const layer: Layer.Layer<PathLookup, never, FileSystem.FileSystem> = Laye
             ? "permission denied"
             : undefined
         ),
-        Effect.orElseSucceed(() => `stat ${candidate}: no such file or directory`)
+        Effect.catch((error) => Effect.succeed(`stat ${candidate}: ${describeSystemError(error)}`))
       )
 
     const lookPath = (file: string): Effect.Effect<string, ExecutableNotFound> =>

@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import type { PlatformError } from "effect/PlatformError"
 import * as Schema from "effect/Schema"
+import { describeSystemError } from "../host/SystemError.ts"
 import type { WrapperPlan } from "./WrapperScript.ts"
 
 /** The scripts directory could not be wiped, created or inspected. */
@@ -34,7 +35,7 @@ export class WrapperWriteError extends Schema.TaggedError<WrapperWriteError>()("
 const ownerOnly = 0o700
 
 const directoryError = (directory: string) => (error: PlatformError) =>
-  new ScriptsDirectoryError({ directory, reason: error.message })
+  new ScriptsDirectoryError({ directory, reason: describeSystemError(error) })
 
 /** `mkdir -p` then an explicit chmod, since the umask may have narrowed the mode. */
 const createDirectory = (fs: FileSystem.FileSystem, dir: string) =>
@@ -97,7 +98,7 @@ export const writeWrapper = Effect.fnUntraced(function*(runtimeName: string, pla
   )
   yield* fs.exists(plan.path).pipe(
     Effect.flatMap((exists) => exists ? Effect.void : write),
-    Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: error.message }))
+    Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: describeSystemError(error) }))
   )
   return plan.path
 })

@@ -75,3 +75,12 @@ layer(lookupWithPath(`${first}::.:relative:${second}`))("PathLookup.layer", (it)
       expect(error.message).toBe(`exec: "${file}": permission denied`)
     }))
 })
+
+layer(lookupWithPath("/usr/bin"))("PathLookup.layer errors", (it) => {
+  it.effect("names the errno of a failed stat, such as a file used as a directory", () =>
+    Effect.gen(function*() {
+      const below = join(root, "plain-file", "runtime")
+      const error = yield* Effect.flip(lookPath(below))
+      expect(error.message).toBe(`exec: "${below}": stat ${below}: not a directory`)
+    }))
+})

@@ -110,6 +110,7 @@ layer(NodeFileSystem.layer)("ScriptStore", (it) => {
       const error = yield* Effect.flip(resetScriptsDirectory(dir))
       expect(error).toBeInstanceOf(ScriptsDirectoryError)
       expect(error.directory).toBe(dir)
+      expect(error.message).toBe(`runtime scripts directory ${dir}: not a directory`)
     }))
 
   it.effect("ensure fails with ScriptsDirectoryError when the data root is a regular file", () =>
@@ -140,6 +141,6 @@ layer(NodeFileSystem.layer)("ScriptStore", (it) => {
       const error = yield* Effect.flip(writeWrapper("crun", plan))
       expect(error).toBeInstanceOf(WrapperWriteError)
       expect(error).toMatchObject({ runtimeName: "crun", path: plan.path })
-      expect(error.reason).toContain("NotFound")
+      expect(error.reason).toBe("no such file or directory")
     }))
 })
