@@ -16,6 +16,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
+import { parseKeepingNumberLiterals } from "../options/NumberLiteral.ts"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
 import { findJsonSyntaxError } from "./JsonSyntax.ts"
 import { configPath, Problem } from "./Problem.ts"
@@ -31,7 +32,13 @@ const anObject = { expected: "an object" }
 const JsonString = Schema.String.annotate({ expected: "a string" })
 const JsonStrings = Schema.Array(JsonString).annotate({ expected: "an array of strings" })
 
-/** One entry of daemon.json's `runtimes`, as written. */
+/**
+ * One entry of daemon.json's `runtimes`, as written. Numbers in `options`, at
+ * any depth, are `JSON.rawJSON` values holding the literal as written (see
+ * `options/NumberLiteral.ts`), so the options decoder can judge them exactly
+ * and `JSON.stringify` writes them back unchanged; options built in code may
+ * hold plain numbers instead.
+ */
 export const RuntimeConfig = Schema.Struct({
   path: Schema.optionalKey(JsonString),
   runtimeArgs: Schema.optionalKey(JsonStrings),
@@ -137,6 +144,27 @@ const decodeDaemonJson = SchemaParser.decodeUnknownResult(DaemonConfigFromJson, 
   reportInput: true
 })
 
+const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * `json`, parsed from `text`, with each runtime's `options` object replaced by
+ * its copy that keeps number literals. Only there: numbers anywhere else are
+ * type mismatches, reported as JSON.parse reads them.
+ */
+const withOptionNumberLiterals = (json: unknown, text: string): unknown => {
+  const runtimes = isJsonObject(json) ? json["runtimes"] : undefined
+  if (!isJsonObject(runtimes)) return json
+  // The same text parses to the same shape, so the paths found in `json` exist here too.
+  const literal = parseKeepingNumberLiterals(text) as { readonly runtimes: Record<string, Record<string, unknown>> }
+  for (const [name, runtime] of Object.entries(runtimes)) {
+    if (isJsonObject(runtime) && isJsonObject(runtime["options"])) {
+      runtime["options"] = literal.runtimes[name]!["options"]
+    }
+  }
+  return json
+}
+
 /**
  * Parses the text of daemon.json; `file` names it in errors.
  *
@@ -155,7 +183,7 @@ export const parseDaemonJson = (
     const { column, line, message } = syntaxError
     return Result.fail(new ConfigSyntaxError({ file, line, column, detail: message }))
   }
-  const json: unknown = JSON.parse(body)
+  const json = withOptionNumberLiterals(JSON.parse(body), body)
   const setKeys = new Set(
     typeof json === "object" && json !== null ? daemonJsonKeys.filter((key) => Object.hasOwn(json, key)) : []
   )

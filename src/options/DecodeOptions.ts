@@ -2,38 +2,48 @@
  * Decoding the `options` object of a daemon.json runtime into a message's
  * typed value, driven by the message's descriptor table.
  *
- * How dockerd reads these options (moby `libcontainerd/shimopts.Generate`): it
- * re-encodes the JSON object as TOML and decodes that into the generated Go
- * struct with go-toml. Consequences this module keeps:
+ * The target is the 2023 dockerd (moby v24.0; v25.0 is the same), whose
+ * `libcontainerd/shimopts.Generate` uses go-toml v1.9.5 and writes no TOML
+ * text: it converts the JSON-decoded map in memory into a go-toml tree
+ * (`toml.TreeFromMap`) and unmarshals the tree into the generated Go struct
+ * (`Tree.Unmarshal`). What this module keeps from that:
  *
- * - Keys are matched against the Go field names (`SystemdCgroup`,
- *   `NCProxyAddr`), not the `.proto` names: `systemd_cgroup` is ignored. Since
- *   moby moved to go-toml v2 (2026) the match is case-insensitive, so
- *   `systemdcgroup` and `SYSTEMDCGROUP` work too. Before that (go-toml v1.9.5,
- *   the 2023 dockerd this project re-creates) only four spellings worked: the
- *   Go name, all lower case, all upper case, and the Go name with a lower-case
- *   first letter (`systemdCgroup`); those are all accepted here as well.
- * - When several keys name the same field, the value of the last one in
- *   byte-wise key order wins (go-toml sorts a map's keys when encoding, and a
- *   later assignment overwrites an earlier one).
- * - Unknown keys are ignored, and `null` values are dropped before decoding.
+ * - Keys name fields by their Go name (`SystemdCgroup`, `NCProxyAddr`), not by
+ *   the `.proto` name: `systemd_cgroup` names no field.
+ * - For each field go-toml looks up four spellings in a fixed order: the Go
+ *   name, all lower case, all upper case, and the Go name with its first letter
+ *   lowered (`SystemdCgroup`, `systemdcgroup`, `SYSTEMDCGROUP`,
+ *   `systemdCgroup`). The first present sets the field; the others are never
+ *   looked at, so their values, right or wrong, do not matter.
+ * - Unknown keys do not fail.
+ * - `null` for a field, or inside its value, fails: `TreeFromMap` rejects any
+ *   `nil` ("cannot convert type <nil> to Tree").
  *
- * And where it does better than dockerd:
+ * And where it deliberately does better:
  *
- * - dockerd rejects every integer, enum and `bytes` option: the JSON number
- *   becomes a TOML float, which go-toml will not store in an integer, and a
- *   string will not go into `[]byte`. Here an integral number decodes into an
- *   integer field (range-checked), an enum takes its name (any case) or number,
- *   and a `bytes` field takes a string whose UTF-8 encoding are the bytes.
+ * - Any other spelling of a Go name in ASCII letters of either case
+ *   (`sYsTeMdCgRoUp`) sets the field too, which dockerd ignores; but only when
+ *   none of the four is present, and of several the first in byte order.
+ * - Unknown keys, and spellings another spelling takes precedence over, become
+ *   warnings, with a "did you mean" when a key is close to a field's Go name.
+ *   A `null` under either is just that warning, where dockerd fails on a `nil`
+ *   anywhere in the map.
+ * - dockerd rejects every integer, enum and `bytes` option: JSON numbers are
+ *   float64, which go-toml will not store in an integer, and a string will not
+ *   go into `[]byte`. Here an integral number decodes into an integer field and
+ *   an enum takes its number or its name (in any case); a `bytes` field takes a
+ *   string whose UTF-8 encoding are the bytes. Numbers are judged exactly as
+ *   written (see `NumberLiteral.ts`): `1.0` and `1e2` are integers,
+ *   `1.0000000000000001` is not, `1e400` is out of range, and messages quote
+ *   them as written.
  * - Every problem is reported, not just the first, each naming its key.
- * - Unknown keys, and keys whose value another key overrides, become warnings,
- *   with a "did you mean" when the key is close to a field's Go name.
  */
 import * as Base64 from "effect/encoding/Base64"
 import * as Result from "effect/Result"
 import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
-import type { FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
+import type { EnumType, FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
+import { exactNumber, integerWithin, isRawJson } from "./NumberLiteral.ts"
 
 /** A decoded value, with everything found wrong (`problems`) or suspicious (`warnings`) on the way. */
 export interface Decoded<A> {
@@ -42,29 +52,53 @@ export interface Decoded<A> {
   readonly warnings: ReadonlyArray<ConfigWarning>
 }
 
+/** A value as messages show it: strings quoted, numbers as written, containers by kind. */
 const describe = (value: unknown): string => {
   if (typeof value === "string") return JSON.stringify(value)
+  if (isRawJson(value)) return value.rawJSON
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "an object"
   return String(value)
 }
 
+/** ASCII letters lowered, as Go names are ASCII: other letters never match one. */
+const asciiLower = (text: string): string => text.replace(/[A-Z]/g, (letter) => letter.toLowerCase())
+
 const decodeInteger = (kind: "int32" | "uint32", raw: unknown): Result.Result<number, ReadonlyArray<string>> => {
-  if (typeof raw !== "number") return Result.fail([`expected an integer, got ${describe(raw)}`])
-  if (!Number.isInteger(raw)) return Result.fail([`${raw} is not an integer`])
+  const number = exactNumber(raw)
+  if (number === undefined) return Result.fail([`expected an integer, got ${describe(raw)}`])
   const { maximum, minimum } = integerRange[kind]
-  return raw < minimum || raw > maximum ? Result.fail([`${raw} is out of range for ${kind}`]) : Result.succeed(raw)
+  const integer = integerWithin(number, BigInt(minimum), BigInt(maximum))
+  if (integer === "fraction") return Result.fail([`${number.text} is not an integer`])
+  if (integer === "out of range") return Result.fail([`${number.text} is out of range for ${kind}`])
+  return Result.succeed(Number(integer))
+}
+
+const decodeEnum = (kind: EnumType, raw: unknown): Result.Result<string, ReadonlyArray<string>> => {
+  const names = Object.keys(kind.values)
+  const number = exactNumber(raw)
+  const integer = number === undefined
+    ? undefined
+    : integerWithin(number, BigInt(integerRange.int32.minimum), BigInt(integerRange.int32.maximum))
+  const name = typeof raw === "string"
+    ? names.find((candidate) => asciiLower(candidate) === asciiLower(raw))
+    : names.find((candidate) => typeof integer === "bigint" && BigInt(kind.values[candidate]!) === integer)
+  return name !== undefined ? Result.succeed(name) : Result.fail([
+    `expected one of ${names.map((n) => JSON.stringify(n)).join(", ")} or ${
+      Object.values(kind.values).join(", ")
+    }, got ${describe(raw)}`
+  ])
 }
 
 const decodeStringMap = (raw: unknown): Result.Result<Record<string, string>, ReadonlyArray<string>> => {
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw) || isRawJson(raw)) {
     return Result.fail([`expected an object of strings, got ${describe(raw)}`])
   }
   const entries: Array<readonly [string, string]> = []
   const errors: Array<string> = []
   for (const [key, entry] of Object.entries(raw).sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (typeof entry === "string") entries.push([key, entry])
-    else if (entry !== null) errors.push(`expected a string for ${JSON.stringify(key)}, got ${describe(entry)}`)
+    else errors.push(`expected a string for ${JSON.stringify(key)}, got ${describe(entry)}`)
   }
   return errors.length > 0 ? Result.fail(errors) : Result.succeed(Object.fromEntries(entries))
 }
@@ -85,17 +119,8 @@ const decodeValue = (kind: FieldKind, raw: unknown): Result.Result<unknown, Read
       return decodeInteger(kind, raw)
     case "map<string,string>":
       return decodeStringMap(raw)
-    default: {
-      const names = Object.keys(kind.values)
-      const name = typeof raw === "string"
-        ? names.find((candidate) => candidate.toLowerCase() === raw.toLowerCase())
-        : names.find((candidate) => kind.values[candidate] === raw)
-      return name !== undefined ? Result.succeed(name) : Result.fail([
-        `expected one of ${names.map((n) => JSON.stringify(n)).join(", ")} or ${
-          Object.values(kind.values).join(", ")
-        }, got ${describe(raw)}`
-      ])
-    }
+    default:
+      return decodeEnum(kind, raw)
   }
 }
 
@@ -133,6 +158,25 @@ const suggest = (fields: ReadonlyArray<FieldDescriptor>, key: string): FieldDesc
 }
 
 /**
+ * The spellings of a Go name go-toml v1 looks up, in the order it tries them
+ * (`valueFromTree`'s `keysToTry`): the name, lower case, upper case
+ * (`strings.ToTitle`, upper case for ASCII), first letter lowered.
+ */
+const goTomlSpellings = (goName: string): ReadonlyArray<string> => [
+  goName,
+  goName.toLowerCase(),
+  goName.toUpperCase(),
+  goName.charAt(0).toLowerCase() + goName.slice(1)
+]
+
+/**
+ * Of the keys spelling a field's Go name, in byte order, the one that sets the
+ * field: the first of go-toml v1's spellings present, else the first other.
+ */
+const chooseKey = (field: FieldDescriptor, spellings: ReadonlyArray<string>): string | undefined =>
+  goTomlSpellings(field.goName).find((spelling) => spellings.includes(spelling)) ?? spellings[0]
+
+/**
  * Decodes a runtime's daemon.json `options` into `message`'s typed value.
  * Problems and warnings carry the path `runtimes.<runtimeName>.options.<key>`,
  * messages start `runtime <runtimeName>: ` as dockerd's do, and both come out
@@ -143,14 +187,13 @@ export const decodeOptions = <M extends MessageDescriptor>(
   runtimeName: string,
   options: Readonly<Record<string, unknown>>
 ): Decoded<MessageValue<M>> => {
-  const byName = new Map(message.fields.map((field) => [field.goName.toLowerCase(), field]))
+  const byName = new Map(message.fields.map((field) => [asciiLower(field.goName), field]))
   // JavaScript's default sort (UTF-16 code units) is Go's byte order for the ASCII keys that can name a field.
   const keys = Object.keys(options).sort()
-  const winners = new Map<FieldDescriptor, string>()
-  for (const key of keys) {
-    const field = byName.get(key.toLowerCase())
-    if (field !== undefined && options[key] !== null) winners.set(field, key)
-  }
+  const fieldOf = (key: string) => byName.get(asciiLower(key))
+  const chosen = new Map(
+    message.fields.map((field) => [field, chooseKey(field, keys.filter((key) => fieldOf(key) === field))])
+  )
 
   const path = (key: string) => configPath(["runtimes", runtimeName, "options", key])
   const text = (key: string, detail: string) => `runtime ${runtimeName}: option ${JSON.stringify(key)}${detail}`
@@ -158,7 +201,7 @@ export const decodeOptions = <M extends MessageDescriptor>(
   const problems: Array<Problem> = []
   const warnings: Array<ConfigWarning> = []
   for (const key of keys) {
-    const field = byName.get(key.toLowerCase())
+    const field = fieldOf(key)
     if (field === undefined) {
       const guess = suggest(message.fields, key)
       const hint = guess === undefined ? "" : `; did you mean ${JSON.stringify(guess.goName)}?`
@@ -166,24 +209,23 @@ export const decodeOptions = <M extends MessageDescriptor>(
       warnings.push(new ConfigWarning({ path: path(key), message: text(key, detail) }))
       continue
     }
-    const raw = options[key]
-    if (raw === null) continue
-    const winner = winners.get(field)
+    const winner = chosen.get(field)
     if (winner !== key) {
+      // Not decoded: dockerd never looks at a spelling once it has found one.
       warnings.push(
         new ConfigWarning({
           path: path(key),
           message: text(key, ` is ignored: ${JSON.stringify(winner)} also sets ${field.goName} and takes precedence`)
         })
       )
+      continue
     }
-    // Every key is decoded, overridden or not, as dockerd decodes them all.
-    const decoded = decodeValue(field.kind, raw)
+    const decoded = decodeValue(field.kind, options[key])
     if (Result.isFailure(decoded)) {
       for (const detail of decoded.failure) {
         problems.push(new Problem({ path: path(key), message: text(key, `: ${detail}`) }))
       }
-    } else if (winner === key) {
+    } else {
       value[field.jsonName] = decoded.success
     }
   }

@@ -7,6 +7,7 @@ import {
   parseDaemonJson
 } from "../../src/config/DaemonConfig.ts"
 import { configPath } from "../../src/config/Problem.ts"
+import { isRawJson } from "../../src/options/NumberLiteral.ts"
 
 const parse = (text: string) => Result.getOrThrow(parseDaemonJson(text, "/etc/docker/daemon.json"))
 const parseFailure = (text: string) => Result.getOrThrow(Result.flip(parseDaemonJson(text, "/etc/docker/daemon.json")))
@@ -158,9 +159,8 @@ describe("type mismatches", () => {
 
   it("option values may be anything", () => {
     const options = { a: null, b: [1, "x"], c: { d: 1.5 } }
-    expect(parse(JSON.stringify({ runtimes: { kata: { options } } })).config.runtimes["kata"]?.options).toEqual(
-      options
-    )
+    const parsed = parse(JSON.stringify({ runtimes: { kata: { options } } })).config.runtimes["kata"]?.options
+    expect(JSON.parse(JSON.stringify(parsed))).toEqual(options)
   })
 
   it("every mismatch is reported at once, in key order, runtimes by name in file order", () => {
@@ -181,6 +181,30 @@ describe("type mismatches", () => {
 
   it("the error names the file", () => {
     expect(parseFailure("{\"data-root\": 1}")).toMatchObject({ file: "/etc/docker/daemon.json" })
+  })
+})
+
+describe("numbers in runtime options", () => {
+  const optionsOf = (text: string) => parse(text).config.runtimes["kata"]?.options
+
+  it("are kept as the literal written, in a JSON.rawJSON value", () => {
+    const options = optionsOf(`{"runtimes": {"kata": {"options": {"IoUid": 1.0000000000000001}}}}`)
+    expect(isRawJson(options?.["IoUid"]) && options["IoUid"].rawJSON).toBe("1.0000000000000001")
+  })
+
+  it("stringify back to the text they were parsed from, at any depth", () => {
+    const text = `{"a":1.0000000000000001,"b":[9007199254740993,1e400,-0.0],"c":{"d":{"e":4294967295.0000001}},"f":0.10}`
+    expect(JSON.stringify(optionsOf(`{"runtimes": {"kata": {"options": ${text}}}}`))).toBe(text)
+  })
+
+  it("are plain numbers outside runtime options", () => {
+    const error = parseFailure(`{"runtimes": {"kata": {"path": 1.0000000000000001}}}`)
+    expect(error._tag === "ConfigSchemaError" && error.problems[0]?.message).toBe("expected a string, got 1")
+  })
+
+  it("are plain numbers in an options value that is not an object", () => {
+    const error = parseFailure(`{"runtimes": {"kata": {"options": 1.0}}}`)
+    expect(error._tag === "ConfigSchemaError" && error.problems[0]?.message).toBe("expected an object, got 1")
   })
 })
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { parseDaemonJson } from "../../src/config/DaemonConfig.ts"
 import { generateShimOptions, ShimOptions } from "../../src/options/ShimOptions.ts"
 
 const runc = "io.containerd.runc.v2"
@@ -22,6 +23,14 @@ const problems = (runtimeType: string, options: Record<string, unknown>) => {
 }
 const problemMessages = (runtimeType: string, options: Record<string, unknown>) =>
   problems(runtimeType, options).map((problem) => problem.message)
+
+/** The `options` of a runtime, read from daemon.json text as the daemon reads them. */
+const fromDaemonJson = (optionsJson: string): Record<string, unknown> => {
+  const text = `{"runtimes": {"custom": {"options": ${optionsJson}}}}`
+  const options = Result.getOrThrow(parseDaemonJson(text, "daemon.json")).config.runtimes["custom"]?.options
+  if (options === undefined) throw new Error("no options")
+  return options
+}
 
 describe("choosing the message", () => {
   it("gives the runc shim containerd's runc options", () => {
@@ -75,22 +84,84 @@ describe("matching keys", () => {
     expect(value(runc, { systemd_cgroup: true })).toEqual({})
   })
 
-  it("lets the last of several keys for one field, in byte order, win", () => {
-    expect(value(runc, { systemdcgroup: false, SystemdCgroup: true })).toEqual({ systemdCgroup: false })
+  it("folds only ASCII letters, so the Kelvin sign does not stand for k", () => {
+    expect(value(runc, { "NoNew\u212Aeyring": true })).toEqual({})
+  })
+})
+
+describe("several spellings of one field", () => {
+  it("uses the Go name over a lower-case spelling, whatever the byte order", () => {
+    expect(value(runc, { SystemdCgroup: true, systemdcgroup: false })).toEqual({ systemdCgroup: true })
   })
 
-  it("warns about a key another key for the same field overrides", () => {
-    expect(warnings(runc, { systemdcgroup: false, SystemdCgroup: true })).toEqual([{
-      path: "runtimes.custom.options.SystemdCgroup",
-      message: "runtime custom: option \"SystemdCgroup\" is ignored: " +
-        "\"systemdcgroup\" also sets SystemdCgroup and takes precedence"
-    }])
+  it("does not decode a spelling another takes precedence over, so its bad value is no problem", () => {
+    expect(value(runc, { SystemdCgroup: true, systemdcgroup: "yes" })).toEqual({ systemdCgroup: true })
   })
 
-  it("leaves a field set to null unset, as dockerd drops nulls", () => {
-    expect(generated(runc, { BinaryName: null })).toEqual({
-      options: { _tag: "RuncOptions", typeUrl: "containerd.runc.v1.Options", value: {} },
-      warnings: []
+  it("does not decode a spelling another takes precedence over, so its null is no problem", () => {
+    expect(value(runc, { SystemdCgroup: true, systemdcgroup: null })).toEqual({ systemdCgroup: true })
+  })
+
+  it.each([
+    { winner: "SystemdCgroup", loser: "SYSTEMDCGROUP" },
+    { winner: "SystemdCgroup", loser: "systemdCgroup" },
+    { winner: "systemdcgroup", loser: "SYSTEMDCGROUP" },
+    { winner: "systemdcgroup", loser: "systemdCgroup" },
+    { winner: "SYSTEMDCGROUP", loser: "systemdCgroup" }
+  ])("takes $winner over $loser, in go-toml v1's order", ({ loser, winner }) => {
+    expect(value(runc, { [winner]: true, [loser]: false })).toEqual({ systemdCgroup: true })
+  })
+
+  it("takes any of go-toml v1's four spellings over another spelling", () => {
+    expect(value(runc, { sYsTeMdCgRoUp: false, systemdCgroup: true })).toEqual({ systemdCgroup: true })
+  })
+
+  it("takes the first in byte order of spellings that are none of go-toml v1's four", () => {
+    expect(value(runc, { systemdCGROUP: false, sYsTeMdCgRoUp: true })).toEqual({ systemdCgroup: true })
+  })
+
+  it("warns about each ignored spelling, naming the one that takes precedence", () => {
+    expect(warnings(runc, { systemdcgroup: false, SystemdCgroup: true, SYSTEMDCGROUP: null })).toEqual([
+      {
+        path: "runtimes.custom.options.SYSTEMDCGROUP",
+        message: "runtime custom: option \"SYSTEMDCGROUP\" is ignored: " +
+          "\"SystemdCgroup\" also sets SystemdCgroup and takes precedence"
+      },
+      {
+        path: "runtimes.custom.options.systemdcgroup",
+        message: "runtime custom: option \"systemdcgroup\" is ignored: " +
+          "\"SystemdCgroup\" also sets SystemdCgroup and takes precedence"
+      }
+    ])
+  })
+})
+
+describe("null", () => {
+  it("reports null for a field, naming the key, as dockerd fails on it", () => {
+    const result = generateShimOptions("kata", runc, { SystemdCgroup: null })
+    expect(Result.isFailure(result) && result.failure).toEqual([
+      expect.objectContaining({
+        path: "runtimes.kata.options.SystemdCgroup",
+        message: "runtime kata: option \"SystemdCgroup\": expected a boolean, got null"
+      })
+    ])
+  })
+
+  it("reports a null entry of a map<string,string> field", () => {
+    expect(problemMessages(runhcs, { DefaultContainerAnnotations: { a: "1", c: null } })).toEqual([
+      "runtime custom: option \"DefaultContainerAnnotations\": expected a string for \"c\", got null"
+    ])
+  })
+
+  it("only warns about null under an unknown key", () => {
+    expect(generated(kata, { Frobnicate: null })).toEqual({
+      options: { _tag: "RuntimeOptions", typeUrl: "runtimeoptions.v1.Options", value: {} },
+      warnings: [
+        expect.objectContaining({
+          path: "runtimes.custom.options.Frobnicate",
+          message: "runtime custom: option \"Frobnicate\" is not a field of runtimeoptions.v1.Options and is ignored"
+        })
+      ]
     })
   })
 })
@@ -168,6 +239,70 @@ describe("integer fields", () => {
       "runtime custom: option \"IoUid\": expected an integer, got \"1000\""
     ])
   })
+
+  it("decodes a plain JavaScript number, as options built in code hold", () => {
+    expect(value(runc, { IoUid: 4294967295 })).toEqual({ ioUid: 4294967295 })
+  })
+})
+
+describe("numbers as written in daemon.json", () => {
+  it("reports 1.0000000000000001 as not an integer, though JSON.parse reads 1", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1.0000000000000001}`))).toEqual([
+      "runtime custom: option \"IoUid\": 1.0000000000000001 is not an integer"
+    ])
+  })
+
+  it("reports 4294967295.0000001 as not an integer, though JSON.parse reads 4294967295", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 4294967295.0000001}`))).toEqual([
+      "runtime custom: option \"IoUid\": 4294967295.0000001 is not an integer"
+    ])
+  })
+
+  it("reports 9007199254740993 as written, though JSON.parse reads 9007199254740992", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 9007199254740993}`))).toEqual([
+      "runtime custom: option \"IoUid\": 9007199254740993 is out of range for uint32"
+    ])
+  })
+
+  it("reports 1e400 as out of range, not as Infinity", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1e400}`))).toEqual([
+      "runtime custom: option \"IoUid\": 1e400 is out of range for uint32"
+    ])
+  })
+
+  it("reports 1e-400 as not an integer, though JSON.parse reads 0", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1e-400}`))).toEqual([
+      "runtime custom: option \"IoUid\": 1e-400 is not an integer"
+    ])
+  })
+
+  it("judges an enormous exponent without computing the power", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1e999999999999}`))).toEqual([
+      "runtime custom: option \"IoUid\": 1e999999999999 is out of range for uint32"
+    ])
+  })
+
+  it("decodes 1.0 as the integer 1", () => {
+    expect(value(runc, fromDaemonJson(`{"IoUid": 1.0}`))).toEqual({ ioUid: 1 })
+  })
+
+  it("decodes 1e2 as the integer 100", () => {
+    expect(value(runc, fromDaemonJson(`{"IoUid": 1e2}`))).toEqual({ ioUid: 100 })
+  })
+
+  it("decodes 4294967295.0 as the largest uint32", () => {
+    expect(value(runc, fromDaemonJson(`{"IoUid": 4294967295.0}`))).toEqual({ ioUid: 4294967295 })
+  })
+
+  it("decodes an enum from its number written with a fraction of zero", () => {
+    expect(value(runhcs, fromDaemonJson(`{"DebugType": 2.0}`))).toEqual({ debugType: "ETW" })
+  })
+
+  it("quotes a number given for another type as written", () => {
+    expect(problemMessages(runc, fromDaemonJson(`{"SystemdCgroup": 1.50}`))).toEqual([
+      "runtime custom: option \"SystemdCgroup\": expected a boolean, got 1.50"
+    ])
+  })
 })
 
 describe("other field types", () => {
@@ -197,8 +332,8 @@ describe("other field types", () => {
     ])
   })
 
-  it("decodes a map<string,string> field from an object of strings, dropping nulls", () => {
-    expect(value(runhcs, { DefaultContainerAnnotations: { b: "2", a: "1", c: null } })).toEqual({
+  it("decodes a map<string,string> field from an object of strings, sorted by key", () => {
+    expect(value(runhcs, { DefaultContainerAnnotations: { b: "2", a: "1" } })).toEqual({
       defaultContainerAnnotations: { a: "1", b: "2" }
     })
   })
