@@ -41,15 +41,17 @@ const addRuntimeFlag = "--add-runtime"
 const parseAddRuntimes = (values: ReadonlyArray<string>) => {
   const runtimes = new Map<string, RuntimeConfig>()
   const problems: Array<Problem> = []
-  const reject = (message: string) => problems.push(new Problem({ path: addRuntimeFlag, message }))
+  // The path quotes the value, so that two bad values with the same complaint can be told apart.
+  const reject = (value: string, message: string) =>
+    problems.push(new Problem({ path: `${addRuntimeFlag} ${value}`, message }))
   for (const value of values) {
     const separator = value.indexOf("=")
     // Without a `=` both sides are empty, which is rejected below.
     const name = separator < 0 ? "" : value.slice(0, separator).trim().toLowerCase()
     const path = separator < 0 ? "" : value.slice(separator + 1).trim()
-    if (name === "" || path === "") reject(`invalid runtime argument: ${value}`)
-    else if (name === stockRuntimeName) reject(`runtime name '${stockRuntimeName}' is reserved`)
-    else if (runtimes.has(name)) reject(`runtime '${name}' was already defined`)
+    if (name === "" || path === "") reject(value, `invalid runtime argument: ${value}`)
+    else if (name === stockRuntimeName) reject(value, `runtime name '${stockRuntimeName}' is reserved`)
+    else if (runtimes.has(name)) reject(value, `runtime '${name}' was already defined`)
     else runtimes.set(name, { path })
   }
   return { runtimes, problems }

@@ -238,8 +238,8 @@ describe.concurrent("validate", () => {
     const run = await runCli(["validate", ...box.flags(box.config({})), "--add-runtime", "nopath", "--add-runtime", "runc=/x"])
     expect(run.code).toBe(1)
     expect(lines(run.stderr)).toEqual([
-      "error: --add-runtime: invalid runtime argument: nopath",
-      "error: --add-runtime: runtime name 'runc' is reserved"
+      "error: --add-runtime nopath: invalid runtime argument: nopath",
+      "error: --add-runtime runc=/x: runtime name 'runc' is reserved"
     ])
   })
 

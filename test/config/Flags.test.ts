@@ -59,40 +59,40 @@ describe("--add-runtime", () => {
 
   it("without '=' is an invalid runtime argument", () => {
     expect(problemsOf({ addRuntimes: ["crun"] })).toEqual([
-      { path: "--add-runtime", message: "invalid runtime argument: crun" }
+      { path: "--add-runtime crun", message: "invalid runtime argument: crun" }
     ])
   })
 
   it("with an empty name is an invalid runtime argument", () => {
     expect(problemsOf({ addRuntimes: [" =/usr/bin/crun"] })).toEqual([
-      { path: "--add-runtime", message: "invalid runtime argument:  =/usr/bin/crun" }
+      { path: "--add-runtime  =/usr/bin/crun", message: "invalid runtime argument:  =/usr/bin/crun" }
     ])
   })
 
   it("with an empty path is an invalid runtime argument", () => {
     expect(problemsOf({ addRuntimes: ["crun= "] })).toEqual([
-      { path: "--add-runtime", message: "invalid runtime argument: crun= " }
+      { path: "--add-runtime crun= ", message: "invalid runtime argument: crun= " }
     ])
   })
 
   it("may not redefine runc, in any case", () => {
     expect(problemsOf({ addRuntimes: ["RunC=/opt/runc"] })).toEqual([
-      { path: "--add-runtime", message: "runtime name 'runc' is reserved" }
+      { path: "--add-runtime RunC=/opt/runc", message: "runtime name 'runc' is reserved" }
     ])
   })
 
   it("may not define a name twice, even in another case", () => {
     expect(problemsOf({ addRuntimes: ["crun=/a", "CRUN=/b"] })).toEqual([
-      { path: "--add-runtime", message: "runtime 'crun' was already defined" }
+      { path: "--add-runtime CRUN=/b", message: "runtime 'crun' was already defined" }
     ])
   })
 
   it("reports every bad value at once, in order", () => {
     expect(problemsOf({ addRuntimes: ["x", "runc=/r", "a=/1", "a=/2", "=/p"] })).toEqual([
-      { path: "--add-runtime", message: "invalid runtime argument: x" },
-      { path: "--add-runtime", message: "runtime name 'runc' is reserved" },
-      { path: "--add-runtime", message: "runtime 'a' was already defined" },
-      { path: "--add-runtime", message: "invalid runtime argument: =/p" }
+      { path: "--add-runtime x", message: "invalid runtime argument: x" },
+      { path: "--add-runtime runc=/r", message: "runtime name 'runc' is reserved" },
+      { path: "--add-runtime a=/2", message: "runtime 'a' was already defined" },
+      { path: "--add-runtime =/p", message: "invalid runtime argument: =/p" }
     ])
   })
 
@@ -165,7 +165,7 @@ describe("settings given both as a flag and in the file", () => {
   it("bad --add-runtime values and conflicts are reported together", () => {
     const [file, keys] = fromFile({ "default-runtime": "runc" })
     expect(problemsOf({ addRuntimes: ["x"], defaultRuntime: "crun" }, file, keys).map(({ path }) => path)).toEqual([
-      "--add-runtime",
+      "--add-runtime x",
       "--default-runtime"
     ])
   })
