@@ -16,9 +16,9 @@ import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
-import { parseKeepingNumberLiterals } from "../options/NumberLiteral.ts"
+import { parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
-import { findJsonSyntaxError } from "./JsonSyntax.ts"
+import { findJsonSyntaxError } from "../json/JsonSyntax.ts"
 import { configPath, Problem } from "./Problem.ts"
 
 /** dockerd's `--data-root` default on Linux. */

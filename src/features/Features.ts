@@ -11,13 +11,21 @@
  * - keys this schema does not know are kept, at every level, so the document of
  *   a newer runtime survives a decode and re-encode unchanged;
  * - `null` is read as "absent", as Go's `encoding/json` (and so dockerd) reads
- *   it, and as Go runtimes write nil slices and maps without `omitempty`.
+ *   it, and as Go runtimes write nil slices and maps without `omitempty`;
+ * - numbers (only unknown fields have any) keep the literal the runtime wrote,
+ *   so `1e400` or a 20-digit integer is neither refused nor altered.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { findJsonSyntaxError } from "../json/JsonSyntax.ts"
+import { parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
 
-/** Lets any key the struct does not declare through unchanged. */
-const unknownKeys = [Schema.Record(Schema.String, Schema.Unknown)] as const
+/**
+ * Lets any key the struct does not declare through unchanged: `Any` rather
+ * than `Unknown`, which the JSON codec would check, and reject, for the
+ * literal-keeping numbers.
+ */
+const unknownKeys = [Schema.Record(Schema.String, Schema.Any)] as const
 
 const open = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
   Schema.StructWithRest(Schema.Struct(fields), unknownKeys)
@@ -94,18 +102,18 @@ const decodeParsed = Schema.decodeUnknownResult(Schema.toCodecGoJson(Features))
 /**
  * Decodes the standard output of `<runtime> features`.
  *
- * JSON is parsed here rather than by the schema so that the reason for a
- * syntax error is the parser's own (where it stopped), not just "invalid JSON".
+ * The text is checked before it is parsed, so a syntax error says where (line
+ * and column, in Go's words), and a document nested too deeply to be written
+ * out again is refused rather than kept.
  */
 export const decodeFeatures = (stdout: string): Result.Result<Features, InvalidFeaturesDocument> => {
-  let parsed: unknown
-  try {
-    parsed = JSON.parse(stdout)
-  } catch (error) {
-    return Result.fail(new InvalidFeaturesDocument({ reason: `invalid JSON: ${(error as Error).message}` }))
+  const syntaxError = findJsonSyntaxError(stdout)
+  if (syntaxError !== undefined) {
+    const { column, line, message } = syntaxError
+    return Result.fail(new InvalidFeaturesDocument({ reason: `invalid JSON at line ${line}, column ${column}: ${message}` }))
   }
   return Result.mapError(
-    decodeParsed(parsed),
+    decodeParsed(parseKeepingNumberLiterals(stdout)),
     // Schema messages put the path on a second line; a warning wants one line.
     (error) => new InvalidFeaturesDocument({ reason: error.message.replace(/\s*\n\s*/g, " ") })
   )

@@ -43,7 +43,7 @@ import * as Result from "effect/Result"
 import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
 import type { EnumType, FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
-import { exactNumber, integerWithin, isRawJson } from "./NumberLiteral.ts"
+import { exactNumber, integerWithin, isRawJson } from "../json/NumberLiteral.ts"
 
 /** A decoded value, with everything found wrong (`problems`) or suspicious (`warnings`) on the way. */
 export interface Decoded<A> {

@@ -7,7 +7,7 @@ import {
   parseDaemonJson
 } from "../../src/config/DaemonConfig.ts"
 import { configPath } from "../../src/config/Problem.ts"
-import { isRawJson } from "../../src/options/NumberLiteral.ts"
+import { isRawJson } from "../../src/json/NumberLiteral.ts"
 
 const parse = (text: string) => Result.getOrThrow(parseDaemonJson(text, "/etc/docker/daemon.json"))
 const parseFailure = (text: string) => Result.getOrThrow(Result.flip(parseDaemonJson(text, "/etc/docker/daemon.json")))

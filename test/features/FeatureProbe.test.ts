@@ -148,7 +148,7 @@ layer(Layer.provide(probeLayer, NodeServices.layer), { excludeTestServices: true
       const error = yield* probeFailure([liar])
       expect(error).toBeInstanceOf(FeatureProbeDecodeError)
       expect(error.message).toMatch(
-        new RegExp(`^Failed to unmarshal the output of \\[${liar} features\\] as a JSON: invalid JSON: `)
+        new RegExp(`^Failed to unmarshal the output of \\[${liar} features\\] as a JSON: invalid JSON at line 1, column 1: invalid character 'r'`)
       )
     }))
 

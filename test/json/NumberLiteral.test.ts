@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { exactNumber, integerWithin, isRawJson, parseKeepingNumberLiterals } from "../../src/options/NumberLiteral.ts"
+import { exactNumber, integerWithin, isRawJson, parseKeepingNumberLiterals } from "../../src/json/NumberLiteral.ts"
 
 const uint32 = (value: unknown) => {
   const number = exactNumber(value)

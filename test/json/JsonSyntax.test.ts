@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { findJsonSyntaxError, maxDepth } from "../../src/config/JsonSyntax.ts"
+import { findJsonSyntaxError, maxDepth } from "../../src/json/JsonSyntax.ts"
 
 describe("findJsonSyntaxError", () => {
   it.each([
