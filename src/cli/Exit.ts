@@ -8,7 +8,7 @@
  * the command line itself is (unknown flag, bad duration), 70 (EX_SOFTWARE)
  * for a bug.
  */
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../config/Errors.ts"
+import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
 import { configPath, type Problem } from "../config/Problem.ts"
 import type { RuntimePathLookupError } from "../registry/Preflight.ts"
 import type { InvalidRuntimeConfig } from "../registry/RuntimePlan.ts"
@@ -28,7 +28,6 @@ export type CommandError =
   | ConfigFileError
   | ConfigSyntaxError
   | ConfigSchemaError
-  | DaemonFlagsError
   | InvalidRuntimeConfig
   | ScriptsDirectoryError
   | WrapperWriteError
@@ -57,7 +56,6 @@ const fromProblems = (problems: ReadonlyArray<Problem>, prefix = ""): Array<Erro
 const problemsOf = (error: CommandError): ReadonlyArray<Problem> | undefined => {
   switch (error._tag) {
     case "ConfigSchemaError":
-    case "DaemonFlagsError":
     case "InvalidRuntimeConfig":
       return error.problems
     default:
@@ -74,7 +72,6 @@ export const errorLines = (error: CommandError): ReadonlyArray<ErrorLine> => {
   switch (error._tag) {
     case "ConfigSchemaError":
       return fromProblems(error.problems, error.file)
-    case "DaemonFlagsError":
     case "InvalidRuntimeConfig":
       return fromProblems(error.problems)
     case "RuntimePathLookupError":

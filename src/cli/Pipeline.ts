@@ -4,35 +4,38 @@
  * only what it adds (a lookup, a listing) and how it prints.
  */
 import * as Effect from "effect/Effect"
-import type * as FileSystem from "effect/FileSystem"
+import * as Result from "effect/Result"
 import { loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../config/Errors.ts"
-import { applyFlags } from "../config/Flags.ts"
+import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
+import { mergeFlags } from "../config/Flags.ts"
+import { HostFacts } from "../host/HostFacts.ts"
+import { InvalidRuntimeConfig, planRuntimes } from "../registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } from "../registry/Setup.ts"
 import type { CliOptions } from "./Options.ts"
 
-export type LoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError | DaemonFlagsError
+export type LoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError
 
-export interface LoadedConfig {
+export interface SetUp {
   /** The file read, or `undefined` when the default file is absent and the defaults apply. */
   readonly file: string | undefined
   /** The file's settings with the flags applied. */
   readonly config: DaemonConfig
-}
-
-/** daemon.json (or the defaults) with dockerd's flags applied. */
-export const loadConfig = (options: CliOptions): Effect.Effect<LoadedConfig, LoadError, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const loaded = yield* loadDaemonConfig(options.configFile)
-    const config = yield* Effect.fromResult(applyFlags(loaded.config, loaded.setKeys, options.daemonFlags))
-    return { file: loaded.file, config }
-  })
-
-export interface SetUp extends LoadedConfig {
   readonly table: RuntimeTable
 }
+
+/**
+ * The flags' problems together with those of the rest of the configuration
+ * (checked with the well-formed flags applied), so that one run shows them
+ * all rather than stopping at the flags.
+ */
+const flagAndConfigProblems = (config: DaemonConfig, flagProblems: InvalidRuntimeConfig["problems"]) =>
+  Effect.gen(function*() {
+    const planned = planRuntimes(config, yield* (yield* HostFacts).read)
+    const configProblems = Result.isFailure(planned) ? planned.failure.problems : []
+    return new InvalidRuntimeConfig({ problems: [...flagProblems, ...configProblems] })
+  })
 
 /**
  * Loads and sets up. `scripts` is `"none"` unless the user asked for wrapper
@@ -44,10 +47,9 @@ export const setUp = (
   scripts: Exclude<ScriptsMode, "reset">
 ): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
-    const loaded = yield* loadConfig(options)
-    const table = yield* setupRuntimes(loaded.config, {
-      scripts,
-      probe: { timeout: options.probeTimeout }
-    })
-    return { ...loaded, table }
+    const loaded = yield* loadDaemonConfig(options.configFile)
+    const { config, problems } = mergeFlags(loaded.config, loaded.setKeys, options.daemonFlags)
+    if (problems.length > 0) return yield* Effect.flip(flagAndConfigProblems(config, problems))
+    const table = yield* setupRuntimes(config, { scripts, probe: { timeout: options.probeTimeout } })
+    return { file: loaded.file, config, table }
   })

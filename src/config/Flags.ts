@@ -135,9 +135,42 @@ const conflictProblems = (
   ]
 }
 
+/** The flags applied as far as they can be, and what is wrong with them. */
+export interface MergedFlags {
+  /**
+   * The file's settings with every well-formed flag applied (a flag wins over
+   * the file where both set something), for checking the rest of the
+   * configuration even when the flags have problems.
+   */
+  readonly config: DaemonConfig
+  readonly problems: ReadonlyArray<Problem>
+}
+
 /**
- * Applies dockerd's flags to the configuration read from daemon.json.
- * `fileKeys` are the keys the file sets (`ParsedDaemonJson.setKeys`). Fails
+ * Applies dockerd's flags to the configuration read from daemon.json, as far
+ * as they can be: bad `--add-runtime` values are left out, and each problem is
+ * reported. `fileKeys` are the keys the file sets (`ParsedDaemonJson.setKeys`).
+ */
+export const mergeFlags = (
+  file: DaemonConfig,
+  fileKeys: ReadonlySet<DaemonJsonKey>,
+  flags: DaemonFlags
+): MergedFlags => {
+  const added = parseAddRuntimes(flags.addRuntimes)
+  return {
+    config: {
+      runtimes: { ...file.runtimes, ...Object.fromEntries(added.runtimes) },
+      defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime,
+      execOpts: flags.execOpts.length > 0 ? flags.execOpts : file.execOpts,
+      dataRoot: flags.dataRoot ?? file.dataRoot,
+      execRoot: flags.execRoot ?? file.execRoot
+    },
+    problems: [...added.problems, ...conflictProblems(file, fileKeys, flags, added.runtimes)]
+  }
+}
+
+/**
+ * Applies dockerd's flags to the configuration read from daemon.json, or fails
  * with every bad `--add-runtime` value and every setting given both ways.
  */
 export const applyFlags = (
@@ -145,14 +178,6 @@ export const applyFlags = (
   fileKeys: ReadonlySet<DaemonJsonKey>,
   flags: DaemonFlags
 ): Result.Result<DaemonConfig, DaemonFlagsError> => {
-  const added = parseAddRuntimes(flags.addRuntimes)
-  const problems = [...added.problems, ...conflictProblems(file, fileKeys, flags, added.runtimes)]
-  if (problems.length > 0) return Result.fail(new DaemonFlagsError({ problems }))
-  return Result.succeed({
-    runtimes: { ...Object.fromEntries(added.runtimes), ...file.runtimes },
-    defaultRuntime: flags.defaultRuntime ?? file.defaultRuntime,
-    execOpts: flags.execOpts.length > 0 ? flags.execOpts : file.execOpts,
-    dataRoot: flags.dataRoot ?? file.dataRoot,
-    execRoot: flags.execRoot ?? file.execRoot
-  })
+  const { config, problems } = mergeFlags(file, fileKeys, flags)
+  return problems.length > 0 ? Result.fail(new DaemonFlagsError({ problems })) : Result.succeed(config)
 }

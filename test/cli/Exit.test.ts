@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../../src/config/Errors.ts"
+import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../../src/config/Errors.ts"
 import { Problem } from "../../src/config/Problem.ts"
 import { describeDefect, errorJson, errorLines } from "../../src/cli/Exit.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
@@ -15,9 +15,6 @@ const problems = [
 describe("errorLines", () => {
   it("one line per problem, at its place", () => {
     expect(errorLines(new InvalidRuntimeConfig({ problems }))).toEqual(problems.map(({ message, path }) => ({ path, message })))
-    expect(errorLines(new DaemonFlagsError({ problems: [new Problem({ path: "--add-runtime", message: "m" })] }))).toEqual([
-      { path: "--add-runtime", message: "m" }
-    ])
   })
 
   it("type errors are placed in their file", () => {

@@ -230,7 +230,30 @@ describe.concurrent("validate", () => {
       "error: --default-runtime: the following directives are specified both as a flag and in the configuration file: " +
       "default-runtime: (from flag: io.containerd.runc.v2, from file: runc)"
     ])
-    expect(stdoutJson(run).error._tag).toBe("DaemonFlagsError")
+    expect(stdoutJson(run).error._tag).toBe("InvalidRuntimeConfig")
+  })
+
+  it("flag problems and the configuration's own problems are reported together", async () => {
+    const box = sandbox()
+    const config = box.config({ runtimes: { broken: {} } })
+    const run = await runCli([
+      "validate",
+      "--config",
+      config,
+      "--add-runtime",
+      "noeq",
+      "--exec-opt",
+      "native.cgroupdriver=bogus",
+      "--default-runtime",
+      "nope"
+    ])
+    expect(run.code).toBe(1)
+    expect(lines(run.stderr)).toEqual([
+      "error: --add-runtime noeq: invalid runtime argument: noeq",
+      "error: exec-opts[0]: native.cgroupdriver option bogus not supported",
+      "error: runtimes.broken: runtime broken: either a runtimeType or a path must be configured",
+      "error: default-runtime: specified default runtime 'nope' does not exist"
+    ])
   })
 
   it("bad --add-runtime values are all reported", async () => {
