@@ -100,7 +100,8 @@ export const validate = (options: CliOptions) =>
 export const resolve = (options: CliOptions, name: string) =>
   Effect.gen(function*() {
     const output = yield* Output
-    const setup = yield* setUp(options, scriptsMode(options))
+    // Only the runtime asked for is probed: another one's hung probe must not delay the answer.
+    const setup = yield* setUp(options, scriptsMode(options), name)
     yield* printWarnings(setup.table.warnings)
     const choice = yield* resolveRuntime(setup.table, name)
     const resolution = { choice, features: featuresOf(setup.table, choice.runtime), warnings: setup.table.warnings }

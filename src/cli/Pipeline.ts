@@ -40,16 +40,17 @@ const flagAndConfigProblems = (config: DaemonConfig, flagProblems: InvalidRuntim
 /**
  * Loads and sets up. `scripts` is `"none"` unless the user asked for wrapper
  * scripts to be written; it is never `"reset"`, which deletes: the CLI only
- * ever adds files.
+ * ever adds files. `probeOnly` names the one runtime whose features matter.
  */
 export const setUp = (
   options: CliOptions,
-  scripts: Exclude<ScriptsMode, "reset">
+  scripts: Exclude<ScriptsMode, "reset">,
+  probeOnly?: string
 ): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
     const loaded = yield* loadDaemonConfig(options.configFile)
     const { config, problems } = mergeFlags(loaded.config, loaded.setKeys, options.daemonFlags)
     if (problems.length > 0) return yield* Effect.flip(flagAndConfigProblems(config, problems))
-    const table = yield* setupRuntimes(config, { scripts, probe: { timeout: options.probeTimeout } })
+    const table = yield* setupRuntimes(config, { scripts, probeOnly, probe: { timeout: options.probeTimeout } })
     return { file: loaded.file, config, table }
   })

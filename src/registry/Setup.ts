@@ -37,6 +37,12 @@ export type ScriptsMode = "reset" | "keep" | "none"
 
 export interface SetupOptions {
   readonly scripts?: ScriptsMode | undefined
+  /**
+   * Probe the features of this runtime alone (`""`: the default runtime)
+   * rather than of all of them, for a caller that needs only one answer; the
+   * others' features are then unknown.
+   */
+  readonly probeOnly?: string | undefined
   /** Timeout, output bound and concurrency of the `features` probes. */
   readonly probe?: ProbeAllOptions | undefined
 }
@@ -69,12 +75,17 @@ const probeWarning = (plan: RuntimePlan, outcome: ProbeOutcome & { readonly _tag
   })
 }
 
-/** Asks every runc-compatible runtime for its features, each distinct argv once. */
-const probeFeatures = (plan: RuntimePlan, options: ProbeAllOptions | undefined) =>
+/** Asks the runc-compatible runtimes (or the one named) for their features, each distinct argv once. */
+const probeFeatures = (plan: RuntimePlan, only: string | undefined, options: ProbeAllOptions | undefined) =>
   Effect.gen(function*() {
     const probe = yield* FeatureProbe
+    const wanted = only === undefined ? undefined : only === "" ? plan.defaultRuntime : only
     const argvs: Array<Argv> = []
-    for (const runtime of plan.runtimes) if (runtime.featuresArgv !== undefined) argvs.push(runtime.featuresArgv)
+    for (const runtime of plan.runtimes) {
+      if (runtime.featuresArgv !== undefined && (wanted === undefined || runtime.name === wanted)) {
+        argvs.push(runtime.featuresArgv)
+      }
+    }
     const outcomes = yield* probe.probeAll(argvs, options)
     const features = new Map<string, Features>()
     const warnings: Array<ConfigWarning> = []
@@ -94,6 +105,6 @@ export const setupRuntimes = (
     const host = yield* (yield* HostFacts).read
     const plan = yield* Effect.fromResult(planRuntimes(config, host))
     yield* writeScripts(plan, options.scripts ?? "none")
-    const { featuresFor, warnings } = yield* probeFeatures(plan, options.probe)
+    const { featuresFor, warnings } = yield* probeFeatures(plan, options.probeOnly, options.probe)
     return completePlan(plan, featuresFor, warnings)
   })

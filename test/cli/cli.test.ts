@@ -340,6 +340,16 @@ describe.concurrent("resolve", () => {
     ])
   })
 
+  it("probes only the runtime asked for, so another runtime's failing probe is neither waited for nor reported", async () => {
+    const box = sandbox()
+    const stuck = executable(join(box.dir, "stuck-runtime"), "#!/bin/sh\nexec sleep 30\n")
+    const config = box.config({ runtimes: { stuck: { path: stuck } } })
+    const run = await runCli(["resolve", "runc", "--json", "--probe-timeout", "500ms", ...box.flags(config)])
+    expect(run.code).toBe(0)
+    expect(run.stderr).not.toContain("stuck")
+    expect(stdoutJson(run).features).not.toBeNull()
+  })
+
   it("a runtime with args whose binary was deleted fails the pre-flight check", async () => {
     const box = sandbox()
     const binary = executable(join(box.dir, "bin/my-runtime"))
