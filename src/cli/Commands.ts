@@ -34,7 +34,8 @@ const reportFailure = (options: CliOptions) => (error: CommandError) =>
   Effect.gen(function*() {
     const output = yield* Output
     for (const line of errorLines(error)) yield* output.stderr(errorLine(line, output.stderrStyle))
-    if (options.json) yield* output.stdout(formatJson(errorJson(error)))
+    // Best effort: the run fails either way, and the lines above already said why.
+    if (options.json) yield* Effect.ignore(output.stdout(formatJson(errorJson(error))))
     return yield* Effect.fail(new CommandExit(ExitCode.failure))
   })
 

@@ -9,6 +9,7 @@
  * for a bug.
  */
 import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
+import type { ResultWriteError } from "./Output.ts"
 import { configPath, type Problem } from "../config/Problem.ts"
 import type { RuntimePathLookupError } from "../registry/Preflight.ts"
 import type { InvalidRuntimeConfig } from "../registry/RuntimePlan.ts"
@@ -33,6 +34,7 @@ export type CommandError =
   | WrapperWriteError
   | UnknownRuntime
   | RuntimePathLookupError
+  | ResultWriteError
 
 /** One line of an error report: where, when known, and what. */
 export interface ErrorLine {

@@ -11,12 +11,24 @@ import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
 import * as Stdio from "effect/Stdio"
+import * as Stream from "effect/Stream"
+import { describeSystemError } from "../host/SystemError.ts"
 import { ansiStyle, plainStyle, type Style, wantsColor } from "./Render.ts"
 
+/** The result could not be written (a full disk, a closed pipe): the run failed, whatever it found. */
+export class ResultWriteError extends Schema.TaggedError<ResultWriteError>()("ResultWriteError", {
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `cannot write the result to standard output: ${this.reason}`
+  }
+}
+
 export interface Output {
-  /** Writes one line (or several, joined by newlines) to standard output. */
-  readonly stdout: (text: string) => Effect.Effect<void>
+  /** Writes one line (or several, joined by newlines) to standard output, and waits until it is written. */
+  readonly stdout: (text: string) => Effect.Effect<void, ResultWriteError>
   readonly stderr: (text: string) => Effect.Effect<void>
   readonly stdoutStyle: Style
   readonly stderrStyle: Style
@@ -31,7 +43,8 @@ const environment = Config.all({
 })
 
 /**
- * Lines through `Console`, colour decided from the environment (read through
+ * Results through `Stdio` (so a failed write is an error, not a lost result),
+ * messages through `Console`; colour decided from the environment (read through
  * the `ConfigProvider`) and from whether each stream is a terminal (`Stdio`).
  */
 export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Output)(
@@ -46,7 +59,10 @@ export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Outpu
         ? ansiStyle
         : plainStyle
     return {
-      stdout: (text) => Console.log(text),
+      stdout: (text) =>
+        Stream.run(Stream.make(`${text}\n`), stdio.stdout()).pipe(
+          Effect.mapError((error) => new ResultWriteError({ reason: describeSystemError(error) }))
+        ),
       stderr: (text) => Console.error(text),
       stdoutStyle: styleFor(yield* stdio.stdoutIsTerminal),
       stderrStyle: styleFor(yield* stdio.stderrIsTerminal)

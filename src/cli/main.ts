@@ -82,7 +82,8 @@ const presenter = (output: Output.Output): CliOutput.Presenter => ({
         const text = CliOutput.defaultFormatter({
           colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle) !== plainStyle
         }).formatHelpDoc(event.helpDoc)
-        return event.reason === "Requested" ? output.stdout(text) : output.stderr(text)
+        // Help that cannot be written has nowhere better to go; the exit code still says usage or success.
+        return event.reason === "Requested" ? Effect.ignore(output.stdout(text)) : output.stderr(text)
       }
       case "InvalidInvocation":
         return Effect.gen(function*() {
@@ -92,7 +93,7 @@ const presenter = (output: Output.Output): CliOutput.Presenter => ({
           yield* output.stderr(usageHint(event.commandPath))
         })
       case "Version":
-        return output.stdout(`${event.name} ${event.version}`)
+        return Effect.ignore(output.stdout(`${event.name} ${event.version}`))
     }
   }
 })

@@ -3,9 +3,10 @@
  * and stderr, and what is (not) written, with the host's real runc.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
+import { spawnSync } from "node:child_process"
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs"
 import { join } from "node:path"
-import { executable, lines, modeOf, repoRoot, runCli, sandbox, stdoutJson } from "./harness.ts"
+import { bin, executable, lines, modeOf, node, repoRoot, runCli, sandbox, stdoutJson } from "./harness.ts"
 
 const featuresKey = "org.opencontainers.runtime-spec.features"
 const noStackTrace = (text: string) => expect(text).not.toMatch(/^\s+at /m)
@@ -429,6 +430,21 @@ describe.concurrent("wrapper scripts", () => {
 })
 
 describe.concurrent("info", () => {
+  it("fails, saying so, when the result cannot be written", () => {
+    const box = sandbox()
+    const full = openSync("/dev/full", "w")
+    try {
+      const run = spawnSync(node, [bin, "info", "--json", ...box.flags(box.config({}))], {
+        stdio: ["ignore", full, "pipe"],
+        encoding: "utf8"
+      })
+      expect(run.status).toBe(1)
+      expect(run.stderr).toContain("error: cannot write the result to standard output: no space left on device")
+    } finally {
+      closeSync(full)
+    }
+  })
+
   const config = {
     runtimes: {
       wrapped: { path: "/usr/sbin/runc", runtimeArgs: ["--debug"] },
