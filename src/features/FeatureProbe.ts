@@ -15,9 +15,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process"
+import { statSync } from "node:fs"
 import { availableParallelism } from "node:os"
 import { getSystemErrorMessage } from "node:util"
 import { ConfigWarning } from "../config/Problem.ts"
+import { searchDirectories } from "../host/PathLookup.ts"
 import { decodeFeatures, type Features } from "./Features.ts"
 
 /** The command that, followed by `features`, describes a runtime: a binary and its leading arguments. */
@@ -394,6 +396,31 @@ const run = (
     return Effect.callback<void>((done) => kill(() => done(Effect.void)))
   })
 
+const isExecutableFile = (path: string): boolean => {
+  try {
+    const info = statSync(path)
+    return info.isFile() && (info.mode & 0o111) !== 0
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The binary to run for a bare name, searched on PATH's absolute entries only
+ * (as the pre-flight lookup does, and as Go refuses `ErrDot` results): Node's
+ * own search would also try empty and relative entries, which would run a
+ * `./runc` from whatever directory the daemon or the CLI was started in — as
+ * root. A name with a `/` is run as it is.
+ */
+const resolveProgram = (program: string): string | undefined => {
+  if (program.includes("/")) return program
+  for (const dir of searchDirectories(process.env.PATH ?? "")) {
+    const candidate = dir.endsWith("/") ? dir + program : `${dir}/${program}`
+    if (isExecutableFile(candidate)) return candidate
+  }
+  return undefined
+}
+
 /**
  * The real probe, on `node:child_process` directly.
  *
@@ -416,10 +443,11 @@ const run = (
  */
 export const layer: Layer.Layer<FeatureProbe> = Layer.succeed(FeatureProbe)(
   make((argv, options) => {
-    const program = argv[0]
-    if (program === undefined) {
+    if (argv[0] === undefined) {
       return Effect.fail(new FeatureProbeSpawnError({ argv, reason: "no runtime binary given" }))
     }
+    const program = resolveProgram(argv[0])
+    if (program === undefined) return Effect.fail(notFound(argv))
     const timeout = Duration.fromInputUnsafe(options?.timeout ?? defaultTimeout)
     return run(argv, program, timeout, options?.maxOutputBytes ?? defaultMaxOutputBytes)
   })

@@ -54,6 +54,39 @@ const probeFailure = (argv: ReadonlyArray<string>, options?: ProbeOptions) =>
 
 // Live clock: timeouts here are real time, not the TestClock.
 layer(Layer.provide(probeLayer, NodeServices.layer), { excludeTestServices: true })("FeatureProbe", (it) => {
+  it.effect("never runs a bare name from an empty or relative PATH entry, which would be the working directory", () =>
+    Effect.gen(function*() {
+      const marker = join(dir, "ran-from-cwd")
+      script("cwd-runtime", `touch '${marker}'; echo '{}'`)
+      const path = process.env.PATH
+      const cwd = process.cwd()
+      process.env.PATH = `:.:${path ?? ""}`
+      process.chdir(dir)
+      const error = yield* probeFailure(["cwd-runtime"]).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          process.env.PATH = path
+          process.chdir(cwd)
+        }))
+      )
+      expect(error.message).toBe(
+        `Failed to run [cwd-runtime features]: exec: "cwd-runtime": executable file not found in $PATH`
+      )
+      expect(existsSync(marker)).toBe(false)
+    }))
+
+  it.effect("finds a bare name in PATH's absolute entries", () =>
+    Effect.gen(function*() {
+      script("path-runtime", `echo '{"ociVersionMin":"1.0.0"}'`)
+      const path = process.env.PATH
+      process.env.PATH = `${dir}:${path ?? ""}`
+      const features = yield* Effect.flatMap(FeatureProbe, (probe) => probe.probe(["path-runtime"])).pipe(
+        Effect.ensuring(Effect.sync(() => {
+          process.env.PATH = path
+        }))
+      )
+      expect(features.ociVersionMin).toBe("1.0.0")
+    }))
+
   it.effect("probes the real runc and decodes its features", () =>
     Effect.gen(function*() {
       // Fails rather than skips when runc is missing: the probe is only
