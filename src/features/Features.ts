@@ -99,6 +99,10 @@ export class InvalidFeaturesDocument extends Schema.TaggedError<InvalidFeaturesD
 
 const decodeParsed = Schema.decodeUnknownResult(Schema.toCodecGoJson(Features))
 
+/** Schema messages put the path on a second line; a warning wants one line. */
+const invalidDocument = (error: Schema.SchemaError): InvalidFeaturesDocument =>
+  new InvalidFeaturesDocument({ reason: error.message.replace(/\s*\n\s*/g, " ") })
+
 /**
  * Decodes the standard output of `<runtime> features`.
  *
@@ -112,11 +116,12 @@ export const decodeFeatures = (stdout: string): Result.Result<Features, InvalidF
     const { column, line, message } = syntaxError
     return Result.fail(new InvalidFeaturesDocument({ reason: `invalid JSON at line ${line}, column ${column}: ${message}` }))
   }
-  return Result.mapError(
-    decodeParsed(parseKeepingNumberLiterals(stdout)),
-    // Schema messages put the path on a second line; a warning wants one line.
-    (error) => new InvalidFeaturesDocument({ reason: error.message.replace(/\s*\n\s*/g, " ") })
-  )
+  // The shape is checked on plain values: a kept literal is an object, which
+  // would pass where the document needs an object. Only a document of the
+  // right shape is decoded again with its numbers kept as written.
+  const shape = decodeParsed(JSON.parse(stdout))
+  if (Result.isFailure(shape)) return Result.fail(invalidDocument(shape.failure))
+  return Result.mapError(decodeParsed(parseKeepingNumberLiterals(stdout)), invalidDocument)
 }
 
 const versionRange = (min: string | undefined, max: string | undefined): string | undefined => {

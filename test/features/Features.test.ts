@@ -168,3 +168,12 @@ describe("summariseFeatures", () => {
     expect(summariseFeatures({ unknown: true })).toBe("no features reported")
   })
 })
+
+describe("decodeFeatures: shapes", () => {
+  it.each([["1"], [`{"linux":5}`], [`{"annotations":5}`], [`{"linux":{"cgroup":7}}`]])(
+    "refuses a number where the document needs an object: %s",
+    (text) => {
+      expect(Result.isFailure(decodeFeatures(text))).toBe(true)
+    }
+  )
+})
