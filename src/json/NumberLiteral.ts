@@ -57,15 +57,14 @@ const exactFromText = (text: string): ExactNumber | undefined => {
   const match = numberGrammar.exec(text)
   if (match === null) return undefined
   const [, sign = "", integer = "", fraction = "", exponent = "0"] = match
-  let coefficient = BigInt(sign + integer + fraction)
+  const digits = (integer + fraction).replace(/^0+/, "")
+  if (digits === "") return { text, coefficient: 0n, exponent: 0 }
+  // Trailing zeros are cut from the digits before the one BigInt conversion:
+  // dividing by 10 once per zero is quadratic in a long literal.
+  const significant = digits.replace(/0+$/, "")
   // A double is exact for every exponent that can matter; larger ones only need to stay large (even Infinity).
-  let power = Number(exponent) - fraction.length
-  if (coefficient === 0n) return { text, coefficient, exponent: 0 }
-  while (coefficient % 10n === 0n) {
-    coefficient /= 10n
-    power += 1
-  }
-  return { text, coefficient, exponent: power }
+  const power = Number(exponent) - fraction.length + (digits.length - significant.length)
+  return { text, coefficient: BigInt(sign + significant), exponent: power }
 }
 
 /**

@@ -69,3 +69,15 @@ describe("exact values of plain numbers", () => {
     expect(uint32("1")).toBe("not a number")
   })
 })
+
+describe("exactNumber on long literals", () => {
+  it("reads a million trailing zeros in one pass, as coefficient and exponent", () => {
+    const [literal] = parseKeepingNumberLiterals(`[1${"0".repeat(1_000_000)}]`) as Array<unknown>
+    expect(exactNumber(literal)).toMatchObject({ coefficient: 1n, exponent: 1_000_000 })
+  })
+
+  it("keeps the sign and drops leading zeros of the fraction", () => {
+    const [literal] = parseKeepingNumberLiterals("[-0.0250]") as Array<unknown>
+    expect(exactNumber(literal)).toMatchObject({ coefficient: -25n, exponent: -3 })
+  })
+})
