@@ -151,6 +151,9 @@ const suggest = (fields: ReadonlyArray<FieldDescriptor>, key: string): FieldDesc
   const normalized = key.toLowerCase().replace(/[_-]/g, "")
   let best: { readonly field: FieldDescriptor; readonly distance: number } | undefined
   for (const field of fields) {
+    // Lengths more than two apart are more than two edits apart: skip the
+    // quadratic distance, which a huge key would make expensive.
+    if (Math.abs(normalized.length - field.goName.length) > 2) continue
     const distance = levenshtein(normalized, field.goName.toLowerCase())
     if (best === undefined || distance < best.distance) best = { field, distance }
   }

@@ -192,6 +192,10 @@ describe("unknown keys", () => {
   it("suggests nothing for a short key that is merely a few letters off a field", () => {
     expect(warnings(runc, { ro: "/run" })[0]?.message).not.toMatch(/did you mean/)
   })
+
+  it("suggests nothing for a key far longer than any field, without comparing it letter by letter", () => {
+    expect(warnings(runc, { ["x".repeat(4_000_000)]: 1 })[0]?.message).not.toMatch(/did you mean/)
+  })
 })
 
 describe("integer fields", () => {
