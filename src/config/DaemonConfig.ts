@@ -35,7 +35,7 @@ const JsonStrings = Schema.Array(JsonString).annotate({ expected: "an array of s
 /**
  * One entry of daemon.json's `runtimes`, as written. Numbers in `options`, at
  * any depth, are `JSON.rawJSON` values holding the literal as written (see
- * `options/NumberLiteral.ts`), so the options decoder can judge them exactly
+ * `json/NumberLiteral.ts`), so the options decoder can judge them exactly
  * and `JSON.stringify` writes them back unchanged; options built in code may
  * hold plain numbers instead.
  */
