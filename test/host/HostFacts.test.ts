@@ -5,6 +5,8 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as PlatformError from "effect/PlatformError"
 import * as Layer from "effect/Layer"
+import { execFileSync } from "node:child_process"
+import { lstatSync } from "node:fs"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 
 const realHostWithEnv = (env: Record<string, string>) =>
@@ -58,13 +60,20 @@ describe("HostFacts.layer", () => {
         expect(host.ramdisk).toBe(false)
       }))
 
-    it.effect("reads the cgroup and systemd facts from this machine", () =>
+    it.effect("reads the cgroup and systemd facts from this machine, as stat(1) and lstat see them", () =>
       Effect.gen(function*() {
         const host = yield* (yield* HostFacts.HostFacts).read
-        const fs = yield* Effect.promise(() => import("node:fs"))
-        const mounts = fs.readFileSync("/proc/self/mounts", "utf8")
-        expect(host.cgroupV2).toBe(HostFacts.cgroupRootIsCgroup2(mounts))
-        expect(host.systemdBooted).toBe(fs.existsSync("/run/systemd/system"))
+        // Independent witnesses: the filesystem type statfs reports, and lstat of systemd's marker.
+        const fsType = execFileSync("stat", ["-f", "-c", "%T", "/sys/fs/cgroup"], { encoding: "utf8" }).trim()
+        expect(host.cgroupV2).toBe(fsType === "cgroup2fs")
+        const marker = (() => {
+          try {
+            return lstatSync("/run/systemd/system").isDirectory()
+          } catch {
+            return false
+          }
+        })()
+        expect(host.systemdBooted).toBe(marker)
       }))
   })
 })

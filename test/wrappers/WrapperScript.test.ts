@@ -95,6 +95,13 @@ describe("scriptFileName", () => {
 })
 
 describe("planWrapper", () => {
+  it("names a known script with a known name (SHA-256 and base32 computed independently, outside this code)", () => {
+    expect(planWrapper("/var/lib/docker/runtimes", "crun", "/usr/bin/crun", ["--debug"])).toEqual({
+      path: "/var/lib/docker/runtimes/crun.YMNHG42N79W8K0P4BPB0G9TFFHP2SWP6R8-RS35Y0KXW7W3GMMB0",
+      content: `#!/bin/sh\nexec '/usr/bin/crun' '--debug' "$@"\n`
+    })
+  })
+
   const dir = "/var/lib/docker/runtimes"
 
   it("plans the rendered script under a name ending in the base32 SHA-256 of its content", () => {
