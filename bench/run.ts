@@ -67,7 +67,7 @@ const withRegistry = async <A>(
 }
 
 const probeCount = (table: RuntimeTable) =>
-  new Set([...table.runtimes.values()].flatMap((runtime) =>
+  new Set(table.runtimes.flatMap((runtime) =>
     runtime.featuresArgv === undefined ? [] : [FeatureProbe.argvKey(runtime.featuresArgv)]
   )).size
 

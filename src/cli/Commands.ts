@@ -57,7 +57,7 @@ const missingBinaryWarnings = (table: RuntimeTable) =>
   Effect.gen(function*() {
     const lookup = yield* PathLookup
     const warnings: Array<ConfigWarning> = []
-    for (const runtime of table.runtimes.values()) {
+    for (const runtime of table.runtimes) {
       const binary = runtime.config.path
       if (runtime.kind !== "path" || binary === undefined) continue
       const missing = yield* lookup.lookPath(binary).pipe(

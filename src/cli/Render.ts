@@ -225,7 +225,7 @@ export const infoText = (table: RuntimeTable, style: Style): string => {
     ["Default runtime", [quoteWord(table.defaultRuntime)]],
     ["Cgroup driver", [table.cgroupDriver]]
   ], style)
-  const rows = [...table.runtimes.values()].map((runtime) => [
+  const rows = table.runtimes.map((runtime) => [
     { text: quoteWord(runtime.name) },
     { text: runtime.kind },
     { text: quoteWord(runtime.shim) },
@@ -260,7 +260,7 @@ export const validationJson = ({ file, table, warnings }: Validation): Validatio
   file: file ?? null,
   defaultRuntime: table.defaultRuntime,
   cgroupDriver: table.cgroupDriver,
-  runtimes: [...table.runtimes.keys()],
+  runtimes: table.runtimes.map((runtime) => runtime.name),
   warnings: warningsJson(warnings)
 })
 
@@ -268,6 +268,6 @@ export const validationText = ({ file, table, warnings }: Validation, style: Sty
   labelled([
     ["valid", [style.green(file === undefined ? "no configuration file; dockerd's defaults" : quoteWord(file))]],
     ["default runtime", [quoteWord(table.defaultRuntime)]],
-    ["runtimes", [[...table.runtimes.keys()].map(quoteWord).join(", ")]],
+    ["runtimes", [table.runtimes.map((runtime) => quoteWord(runtime.name)).join(", ")]],
     ...(warnings.length === 0 ? [] : [["warnings", [String(warnings.length)]] as const])
   ], style)

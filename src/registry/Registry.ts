@@ -8,10 +8,12 @@
  * run one at a time, so a boot cannot wipe the scripts directory under a
  * reload that is writing into it.
  */
+import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Ref from "effect/Ref"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
@@ -28,7 +30,10 @@ import {
 } from "./RuntimeTable.ts"
 import { type SetupError, type SetupOptions, setupRuntimes, type SetupServices } from "./Setup.ts"
 
-/** `get` was called before the first successful `boot`. */
+/**
+ * There is no table: nothing has been set up yet, or the last boot failed
+ * after wiping the scripts the previous table named (see `boot`).
+ */
 export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("RuntimesNotSetUp", {}) {
   override get message(): string {
     return "runtimes have not been set up yet: boot the registry first"
@@ -38,7 +43,14 @@ export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("Ru
 export type GetError = UnknownRuntime | RuntimePathLookupError | RuntimesNotSetUp
 
 export interface RuntimeRegistry {
-  /** First setup: wipes and recreates the wrapper scripts directory, then sets up. */
+  /**
+   * First setup: wipes and recreates the wrapper scripts directory, then sets
+   * up. A configuration that does not plan fails before anything is touched
+   * and leaves any previous table in force; any other failure (the scripts
+   * directory or a script cannot be written, or the boot is interrupted)
+   * leaves the registry not set up, since the previous table's wrapper
+   * scripts may be gone.
+   */
   readonly boot: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
   /**
    * Later setups: existing scripts are left alone (running containers may use
@@ -47,7 +59,14 @@ export interface RuntimeRegistry {
   readonly reload: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
   /** The shim and options for a runtime name (`""`: the default), after its pre-flight check. */
   readonly get: (name: string) => Effect.Effect<RuntimeChoice, GetError>
-  /** A configured or stock runtime's features (`""`: the default); anything else has none. */
+  /**
+   * A configured or stock runtime's features (`""`: the default); anything
+   * else has none. Before the first successful `boot` every runtime's
+   * features are unknown, so this answers `undefined` rather than failing
+   * with `RuntimesNotSetUp` as `get`, `info` and `table` do: a caller asking
+   * about features must handle "unknown" anyway (a probe may have failed),
+   * and "not set up yet" is one more way of not knowing.
+   */
   readonly features: (name: string) => Effect.Effect<Features | undefined>
   /** The current table, as Docker's `GET /info` lists it. */
   readonly info: Effect.Effect<RuntimesInfo, RuntimesNotSetUp>
@@ -58,6 +77,17 @@ export interface RuntimeRegistry {
 export const RuntimeRegistry: Context.Service<RuntimeRegistry, RuntimeRegistry> = Context.Service<RuntimeRegistry>(
   "oci-runtimes/RuntimeRegistry"
 )
+
+/**
+ * Whether a failed setup is known to have stopped before touching the scripts
+ * directory: only a plan failure is. Any other failure — of the scripts
+ * directory, of a script, or an interruption or defect, which may strike at
+ * any point — may come after a boot wiped the directory.
+ */
+const failedBeforeWriting = (cause: Cause.Cause<SetupError>): boolean => {
+  const error = Cause.findError(cause)
+  return Result.isSuccess(error) && error.success._tag === "InvalidRuntimeConfig"
+}
 
 /** A registry with no table yet; `boot` sets the first one up. */
 export const layer = (
@@ -72,9 +102,20 @@ export const layer = (
     const install = (config: DaemonConfig, scripts: SetupOptions["scripts"]) =>
       setupRuntimes(config, { ...options, scripts }).pipe(
         Effect.tap((table) => Ref.set(current, table)),
+        Effect.onError((cause) => scripts === "reset" ? forgetAfterWipe(cause) : Effect.void),
         Effect.provide(services),
         setupLock.withPermit
       )
+
+    /**
+     * A boot wipes `<data-root>/runtimes` before writing the new scripts, so
+     * once it gets that far the previous table's wrapper scripts are gone and
+     * its `BinaryName`s would send containers to missing files. Failing every
+     * `get` with `RuntimesNotSetUp` is better than answering with those.
+     * (A reload never removes a script, so its failures keep the old table.)
+     */
+    const forgetAfterWipe = (cause: Cause.Cause<SetupError>) =>
+      failedBeforeWriting(cause) ? Effect.void : Ref.set(current, undefined)
 
     const table = Effect.flatMap(
       Ref.get(current),

@@ -66,8 +66,16 @@ export interface RuntimePlan {
 /**
  * The configuration cannot be set up. Carries every problem found, in a
  * fixed order: data-root and exec-root, exec-opts, then the reserved name,
- * then each runtime by name, then the default runtime. With a single problem the message is exactly
- * dockerd's.
+ * then each runtime by name, then the default runtime; the message is one
+ * line per problem.
+ *
+ * A problem dockerd reports too — the reserved name, neither or both of
+ * path and runtimeType, args with a runtimeType, options with a path, an
+ * unknown default runtime, an unsupported cgroup driver — keeps dockerd's
+ * wording, so when it is the only one the message is dockerd's error. Other
+ * problems — a relative data or exec root, an exec-opt that does not parse, a
+ * NUL in a path or argument, an option's key or value — are checks dockerd
+ * does not make or words differently, so their messages are our own.
  */
 export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfig>()("InvalidRuntimeConfig", {
   problems: Schema.Array(Problem)
@@ -95,7 +103,7 @@ const runcCompatible = (config: DaemonConfig, host: HostSnapshot, systemdCgroup:
  * `native.cgroupdriver=systemd`, or by default on a cgroup v2 host booted with
  * systemd.
  */
-export const usesSystemdCgroups = (config: DaemonConfig, host: HostSnapshot): boolean => {
+const usesSystemdCgroups = (config: DaemonConfig, host: HostSnapshot): boolean => {
   const driver = cgroupDriverOption(config.execOpts)
   return driver === undefined ? host.cgroupV2 && host.systemdBooted : driver === "systemd"
 }

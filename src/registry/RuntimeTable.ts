@@ -3,7 +3,9 @@
  * runtime plan completed with what each runtime said about its features.
  *
  * A table is plain data, built once per setup and never changed, so a reader
- * holding one sees a consistent picture while a reload builds the next.
+ * holding one sees a consistent picture while a reload builds the next. It
+ * holds nothing `JSON.stringify` would lose (no maps, sets or classes), so a
+ * table can be written out, sent elsewhere and read back as the same table.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -21,8 +23,12 @@ export interface ResolvedRuntime extends PlannedRuntime {
 export interface RuntimeTable {
   readonly defaultRuntime: string
   readonly cgroupDriver: CgroupDriver
-  /** Every configured and stock runtime, in name order. */
-  readonly runtimes: ReadonlyMap<string, ResolvedRuntime>
+  /**
+   * Every configured and stock runtime, sorted by name (code unit order, as
+   * the plan sorts them), each name once. An array rather than a map so the
+   * table survives JSON; look a name up with `runtimeNamed`.
+   */
+  readonly runtimes: ReadonlyArray<ResolvedRuntime>
   /** What setup accepted but found suspicious, or could not learn (failed probes). */
   readonly warnings: ReadonlyArray<ConfigWarning>
 }
@@ -35,12 +41,35 @@ export const completePlan = (
 ): RuntimeTable => ({
   defaultRuntime: plan.defaultRuntime,
   cgroupDriver: plan.cgroupDriver,
-  runtimes: new Map(plan.runtimes.map((runtime) => [runtime.name, {
+  // The plan's order is kept: it is already the name order `runtimeNamed` relies on.
+  runtimes: plan.runtimes.map((runtime) => ({
     ...runtime,
     features: runtime.featuresArgv === undefined ? undefined : featuresFor(runtime.featuresArgv)
-  }])),
+  })),
   warnings: [...plan.warnings, ...probeWarnings]
 })
+
+/**
+ * The configured or stock runtime called `name`, if any.
+ *
+ * A binary search over the name-sorted `runtimes`: `get` runs for every
+ * container and a table may hold thousands of runtimes, so a lookup costs
+ * O(log n) rather than a scan, without keeping a map that JSON would drop.
+ * Names compare by code unit, the order the plan sorts them in.
+ */
+export const runtimeNamed = (table: RuntimeTable, name: string): ResolvedRuntime | undefined => {
+  const { runtimes } = table
+  let low = 0
+  let high = runtimes.length - 1
+  while (low <= high) {
+    const middle = (low + high) >>> 1
+    const candidate = runtimes[middle]!
+    if (candidate.name === name) return candidate
+    if (candidate.name < name) low = middle + 1
+    else high = middle - 1
+  }
+  return undefined
+}
 
 /** The name is neither configured nor one containerd may be handed as it is. */
 export class UnknownRuntime extends Schema.TaggedError<UnknownRuntime>()("UnknownRuntime", {
@@ -69,7 +98,7 @@ export interface RuntimeChoice {
  */
 export const chooseRuntime = (table: RuntimeTable, name: string): Result.Result<RuntimeChoice, UnknownRuntime> => {
   const runtime = name === "" ? table.defaultRuntime : name
-  const configured = table.runtimes.get(runtime)
+  const configured = runtimeNamed(table, runtime)
   if (configured !== undefined) {
     const { shim, options, preflightPath } = configured
     return Result.succeed({ runtime, shim, options, preflightPath })
@@ -81,7 +110,7 @@ export const chooseRuntime = (table: RuntimeTable, name: string): Result.Result<
 
 /** The features of a configured or stock runtime (`""`: the default one); unknown names have none. */
 export const featuresOf = (table: RuntimeTable, name: string): Features | undefined =>
-  table.runtimes.get(name === "" ? table.defaultRuntime : name)?.features
+  runtimeNamed(table, name === "" ? table.defaultRuntime : name)?.features
 
 /** The key under which Docker's `GET /info` reports a runtime's features. */
 export const featuresStatusKey = "org.opencontainers.runtime-spec.features"
@@ -118,5 +147,5 @@ const describeRuntime = ({ config, features }: ResolvedRuntime): RuntimeInfo => 
 export const describeRuntimes = (table: RuntimeTable): RuntimesInfo => ({
   DefaultRuntime: table.defaultRuntime,
   CgroupDriver: table.cgroupDriver,
-  Runtimes: Object.fromEntries([...table.runtimes.values()].map((runtime) => [runtime.name, describeRuntime(runtime)]))
+  Runtimes: Object.fromEntries(table.runtimes.map((runtime) => [runtime.name, describeRuntime(runtime)]))
 })

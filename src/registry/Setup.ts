@@ -63,17 +63,35 @@ const writeScripts = (plan: RuntimePlan, mode: ScriptsMode) =>
   })
 
 /**
+ * The names of the runtimes that share each probed argv, under its `argvKey`,
+ * in the plan's (name) order. Built once per setup: a failed probe names every
+ * runtime behind it, and searching the plan afresh for each failure made a
+ * setup with thousands of failing probes quadratic.
+ */
+const namesByArgv = (plan: RuntimePlan): ReadonlyMap<string, ReadonlyArray<string>> => {
+  const index = new Map<string, Array<string>>()
+  for (const runtime of plan.runtimes) {
+    if (runtime.featuresArgv === undefined) continue
+    const key = argvKey(runtime.featuresArgv)
+    const names = index.get(key)
+    if (names === undefined) index.set(key, [runtime.name])
+    else names.push(runtime.name)
+  }
+  return index
+}
+
+/**
  * A failed probe's warning, placed at the runtimes that share the binary, so
  * the user sees which configured names it concerns.
  */
-const probeWarning = (plan: RuntimePlan, outcome: ProbeOutcome & { readonly _tag: "Failed" }) => {
-  const key = argvKey(outcome.argv)
-  const names = plan.runtimes.filter((runtime) => runtime.featuresArgv !== undefined && argvKey(runtime.featuresArgv) === key)
-  return new ConfigWarning({
-    path: names.map((runtime) => configPath(["runtimes", runtime.name])).join(", "),
+const probeWarning = (
+  namesOf: ReadonlyMap<string, ReadonlyArray<string>>,
+  outcome: ProbeOutcome & { readonly _tag: "Failed" }
+) =>
+  new ConfigWarning({
+    path: (namesOf.get(argvKey(outcome.argv)) ?? []).map((name) => configPath(["runtimes", name])).join(", "),
     message: outcome.warning.message
   })
-}
 
 /** Asks the runc-compatible runtimes (or the one named) for their features, each distinct argv once. */
 const probeFeatures = (plan: RuntimePlan, only: string | undefined, options: ProbeAllOptions | undefined) =>
@@ -89,9 +107,11 @@ const probeFeatures = (plan: RuntimePlan, only: string | undefined, options: Pro
     const outcomes = yield* probe.probeAll(argvs, options)
     const features = new Map<string, Features>()
     const warnings: Array<ConfigWarning> = []
+    // Only a failure needs the index, and most setups have none.
+    let namesOf: ReadonlyMap<string, ReadonlyArray<string>> | undefined
     for (const outcome of outcomes) {
       if (outcome._tag === "Probed") features.set(argvKey(outcome.argv), outcome.features)
-      else warnings.push(probeWarning(plan, outcome))
+      else warnings.push(probeWarning(namesOf ??= namesByArgv(plan), outcome))
     }
     return { featuresFor: (argv: Argv) => features.get(argvKey(argv)), warnings }
   })

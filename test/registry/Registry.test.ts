@@ -16,10 +16,12 @@ import * as PathLookup from "../../src/host/PathLookup.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
 import * as Registry from "../../src/registry/Registry.ts"
 import { InvalidRuntimeConfig } from "../../src/registry/RuntimePlan.ts"
-import { describeRuntimes, featuresStatusKey } from "../../src/registry/RuntimeTable.ts"
+import { describeRuntimes, featuresStatusKey, runtimeNamed } from "../../src/registry/RuntimeTable.ts"
+import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 import {
   answerFrom,
   binaryNameOf,
+  breakableFileSystem,
   executable,
   listing,
   probeLayer,
@@ -41,7 +43,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       yield* fs.writeFileString(posix.join(scripts, "crun.OLDSUFFIX"), "#!/bin/sh\n")
       const table = yield* withRegistry({}, (registry) =>
         registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
-      expect(yield* listing(scripts)).toEqual([posix.basename(table.runtimes.get("crun")?.wrapper?.path ?? "")])
+      expect(yield* listing(scripts)).toEqual([posix.basename(runtimeNamed(table, "crun")?.wrapper?.path ?? "")])
     }))
 
   it.effect("boot writes each wrapper script, executable by its owner only", () =>
@@ -59,7 +61,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       const { config } = yield* sandbox
       const table = yield* withRegistry({}, (registry) =>
         registry.boot(config({ runtimes: { gone: { path: "/nonexistent/runtime", runtimeArgs: ["--debug"] } } })))
-      expect(table.runtimes.get("gone")?.preflightPath).toBe("/nonexistent/runtime")
+      expect(runtimeNamed(table, "gone")?.preflightPath).toBe("/nonexistent/runtime")
     }))
 
   it.effect("reload keeps the existing scripts and writes the new ones", () =>
@@ -73,9 +75,9 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         }
       })
       const [old, renewed] = yield* withRegistry({}, (registry) => Effect.all([registry.boot(before), registry.reload(after)]))
-      const oldScript = old.runtimes.get("crun")?.wrapper
+      const oldScript = runtimeNamed(old, "crun")?.wrapper
       expect(yield* readText(oldScript?.path ?? "")).toBe(oldScript?.content)
-      const written = [oldScript, renewed.runtimes.get("crun")?.wrapper, renewed.runtimes.get("youki")?.wrapper]
+      const written = [oldScript, runtimeNamed(renewed, "crun")?.wrapper, runtimeNamed(renewed, "youki")?.wrapper]
       expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
     }))
 
@@ -85,7 +87,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
       yield* withRegistry({}, (registry) =>
         Effect.gen(function*() {
-          const script = (yield* registry.boot(withArgs)).runtimes.get("crun")?.wrapper?.path ?? ""
+          const script = runtimeNamed(yield* registry.boot(withArgs), "crun")?.wrapper?.path ?? ""
           const { ino, mtimeMs } = statSync(script)
           yield* registry.reload(withArgs)
           expect(statSync(script)).toMatchObject({ ino, mtimeMs })
@@ -116,7 +118,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
           yield* fs.remove(scripts, { recursive: true })
           return yield* registry.reload(withArgs)
         }))
-      expect(yield* listing(scripts)).toEqual([posix.basename(table.runtimes.get("crun")?.wrapper?.path ?? "")])
+      expect(yield* listing(scripts)).toEqual([posix.basename(runtimeNamed(table, "crun")?.wrapper?.path ?? "")])
     }))
 
   it.effect("a failed reload returns every problem in one typed error and keeps the previous table", () =>
@@ -157,7 +159,13 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         const error = yield* Effect.flip(registry.get(""))
         expect(error).toBeInstanceOf(Registry.RuntimesNotSetUp)
         expect(yield* Effect.flip(registry.info)).toBeInstanceOf(Registry.RuntimesNotSetUp)
+      })))
+
+  it.effect("features before boot are unknown rather than an error", () =>
+    withRegistry({}, (registry) =>
+      Effect.gen(function*() {
         expect(yield* registry.features("")).toBeUndefined()
+        expect(yield* registry.features("runc")).toBeUndefined()
       })))
 
   it.effect("a failed boot leaves the registry not set up", () =>
@@ -167,6 +175,47 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         Effect.gen(function*() {
           yield* Effect.flip(registry.boot(config({ defaultRuntime: "nope" })))
           expect(yield* Effect.flip(registry.get(""))).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        }))
+    }))
+
+  it.effect("a second boot that cannot write a script leaves the registry not set up", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      let broken: "open" | undefined
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(withArgs)
+          broken = "open"
+          expect(yield* Effect.flip(registry.boot(withArgs))).toBeInstanceOf(WrapperWriteError)
+          expect(yield* Effect.flip(registry.get("crun"))).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        }))
+    }))
+
+  it.effect("a second boot that cannot recreate the scripts directory leaves the registry not set up", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      let broken: "makeDirectory" | undefined
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(withArgs)
+          broken = "makeDirectory"
+          expect(yield* Effect.flip(registry.boot(withArgs))).toBeInstanceOf(ScriptsDirectoryError)
+          expect(yield* Effect.flip(registry.table)).toBeInstanceOf(Registry.RuntimesNotSetUp)
+        }))
+    }))
+
+  it.effect("a second boot with an invalid configuration keeps the previous table and its scripts", () =>
+    Effect.gen(function*() {
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(withArgs)
+          expect(yield* Effect.flip(registry.boot(config({ defaultRuntime: "nope" })))).toBeInstanceOf(InvalidRuntimeConfig)
+          expect(yield* registry.table).toBe(booted)
+          expect(yield* listing(scripts)).toEqual([posix.basename(runtimeNamed(booted, "crun")?.wrapper?.path ?? "")])
         }))
     }))
 
@@ -361,7 +410,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
           yield* Fiber.join(reload)
           yield* Fiber.join(boot)
           expect(yield* listing(scripts)).toEqual([])
-          expect((yield* registry.table).runtimes.has("slow")).toBe(false)
+          expect(runtimeNamed(yield* registry.table, "slow")).toBeUndefined()
         }))
     }))
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
-import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
+import { type DaemonConfig, parseDaemonJson } from "../../src/config/DaemonConfig.ts"
 import { ConfigWarning } from "../../src/config/Problem.ts"
 import { argvKey } from "../../src/features/FeatureProbe.ts"
 import type { Features } from "../../src/features/Features.ts"
@@ -10,6 +10,7 @@ import {
   describeRuntimes,
   featuresOf,
   featuresStatusKey,
+  runtimeNamed,
   type RuntimeTable,
   UnknownRuntime
 } from "../../src/registry/RuntimeTable.ts"
@@ -37,12 +38,12 @@ const refuse = (name: string, from: RuntimeTable = table) => Result.getOrThrow(R
 
 describe("completePlan", () => {
   it("gives each probed runtime the features learnt for its argv", () => {
-    expect(table.runtimes.get("crun-debug")?.features).toBe(crunFeatures)
-    expect(table.runtimes.get("runc")?.features).toBe(runcFeatures)
+    expect(runtimeNamed(table, "crun-debug")?.features).toBe(crunFeatures)
+    expect(runtimeNamed(table, "runc")?.features).toBe(runcFeatures)
   })
 
   it("leaves the features of a runtime whose probe told nothing unknown", () => {
-    expect(table.runtimes.get("youki")?.features).toBeUndefined()
+    expect(runtimeNamed(table, "youki")?.features).toBeUndefined()
   })
 
   it("lists the plan's warnings, then the probes'", () => {
@@ -56,6 +57,59 @@ describe("completePlan", () => {
       { path: "exec-opts[0]", message: "unknown option: 'foo' (ignored)" },
       { path: "runtimes.youki", message: "Failed to run [youki features]" }
     ])
+  })
+})
+
+describe("runtimeNamed", () => {
+  it("finds every runtime of the table by its name", () => {
+    for (const runtime of table.runtimes) expect(runtimeNamed(table, runtime.name)).toBe(runtime)
+  })
+
+  it.each(["", "a", "crun", "zzz", "io.containerd.runc.v1", "__proto__"])("finds nothing for %j, which is not in the table", (name) => {
+    expect(runtimeNamed(table, name)).toBeUndefined()
+  })
+
+  it("finds a runtime among thousands", () => {
+    const runtimes = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`r${i}`, { path: `/usr/bin/r${i}` }]))
+    const large = tableOf(withRuntimes(runtimes))
+    expect(runtimeNamed(large, "r1234")?.config).toEqual({ path: "/usr/bin/r1234" })
+  })
+})
+
+describe("a table as JSON", () => {
+  // Parsed from text, so the options' numbers are the `JSON.rawJSON` literals setup really sees.
+  const parsed = Result.getOrThrow(parseDaemonJson(
+    JSON.stringify({
+      runtimes: {
+        "crun-debug": { path: "/usr/bin/crun", runtimeArgs: ["--debug"] },
+        youki: { path: "/usr/local/bin/youki" },
+        kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/etc/kata/configuration.toml" } },
+        "runc-uid": { runtimeType: "io.containerd.runc.v2", options: { IoUid: 1000, SystemdCgroup: true } }
+      },
+      "default-runtime": "crun-debug"
+    }),
+    "daemon.json"
+  )).config
+  const original = completePlan(
+    planOf(parsed, systemdHost),
+    (argv) => argvKey(argv) === argvKey(["runc"]) ? runcFeatures : undefined,
+    [new ConfigWarning({ path: "runtimes.youki", message: "Failed to run [/usr/local/bin/youki features]" })]
+  )
+
+  it("survives JSON.stringify and JSON.parse with every runtime, its shim and options intact", () => {
+    const revived = JSON.parse(JSON.stringify(original)) as RuntimeTable
+    expect(revived.runtimes.map((runtime) => runtime.name)).toEqual(original.runtimes.map((runtime) => runtime.name))
+    for (const runtime of original.runtimes) {
+      const copy = runtimeNamed(revived, runtime.name)
+      expect(copy?.shim).toBe(runtime.shim)
+      expect(copy?.options).toEqual(runtime.options)
+      // Number literals are `JSON.rawJSON` values, written out as the text they hold.
+      expect(JSON.stringify(copy?.config)).toBe(JSON.stringify(runtime.config))
+      expect(copy?.features).toEqual(runtime.features)
+    }
+    expect(Result.getOrThrow(chooseRuntime(revived, ""))).toEqual(Result.getOrThrow(chooseRuntime(original, "")))
+    expect(describeRuntimes(revived)).toEqual(JSON.parse(JSON.stringify(describeRuntimes(original))))
+    expect(plain(revived.warnings)).toEqual(plain(original.warnings))
   })
 })
 
@@ -92,7 +146,7 @@ describe("chooseRuntime", () => {
   })
 
   it("resolves a configured runtime to its shim and options, with the binary to check", () => {
-    const wrapper = table.runtimes.get("crun-debug")?.wrapper?.path ?? ""
+    const wrapper = runtimeNamed(table, "crun-debug")?.wrapper?.path ?? ""
     expect(choose("crun-debug")).toEqual({
       runtime: "crun-debug",
       shim: "io.containerd.runc.v2",

@@ -1,10 +1,11 @@
-import { describe, expect, it } from "@effect/vitest"
+import { describe, expect, it, vi } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import { argvKey } from "../../src/features/FeatureProbe.ts"
 import * as ScriptedFeatureProbe from "../../src/features/ScriptedFeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
+import { runtimeNamed } from "../../src/registry/RuntimeTable.ts"
 import { setupRuntimes } from "../../src/registry/Setup.ts"
 import { plainHost, withRuntimes } from "./support.ts"
 
@@ -35,8 +36,8 @@ describe("setupRuntimes with probeOnly", () => {
       const table = yield* setupRuntimes(config, { probeOnly: "youki" })
       expect(probe.calls(["/usr/bin/youki"])).toBe(1)
       expect(probe.calls(["/usr/bin/crun"]) + probe.calls(["runc"])).toBe(0)
-      expect(table.runtimes.get("youki")?.features).toEqual(features)
-      expect(table.runtimes.get("crun")?.features).toBeUndefined()
+      expect(runtimeNamed(table, "youki")?.features).toEqual(features)
+      expect(runtimeNamed(table, "crun")?.features).toBeUndefined()
     }).pipe(Effect.provide(services))
   })
 
@@ -56,4 +57,29 @@ describe("setupRuntimes with probeOnly", () => {
       expect([["runc"], ["/usr/bin/crun"], ["/usr/bin/youki"]].map(probe.calls)).toEqual([1, 1, 1])
     }).pipe(Effect.provide(services))
   })
+})
+
+describe("setupRuntimes with failing probes", () => {
+  /** `count` runtimes of binaries of their own, none of which the probe knows. */
+  const failing = (count: number) =>
+    withRuntimes(Object.fromEntries(Array.from({ length: count }, (_, i) => [`r${i}`, { path: `/usr/bin/r${i}` }])))
+  const services = Layer.mergeAll(
+    ScriptedFeatureProbe.make(new Map()).layer,
+    HostFacts.layerFixed(plainHost),
+    FileSystem.layerNoop({})
+  )
+
+  it.effect("names the runtimes behind each failed probe with work linear in the runtimes", () =>
+    Effect.gen(function*() {
+      // An argv's key is its JSON text, so stringify calls count the argvs looked at; wall time would be flaky.
+      const stringify = vi.spyOn(JSON, "stringify")
+      const { calls, table } = yield* setupRuntimes(failing(2000)).pipe(
+        Effect.map((table) => ({ table, calls: stringify.mock.calls.length })),
+        Effect.ensuring(Effect.sync(() => stringify.mockRestore()))
+      )
+      expect(table.warnings).toHaveLength(2001)
+      expect(table.warnings.find((warning) => warning.path === "runtimes.r1999")?.message).toContain("/usr/bin/r1999")
+      // Quadratic work is 4,000,000 of them.
+      expect(calls).toBeLessThan(20 * 2000)
+    }).pipe(Effect.provide(services)))
 })

@@ -9,6 +9,7 @@ import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import * as PlatformError from "effect/PlatformError"
 import * as Result from "effect/Result"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import { argvKey, FeatureProbe, type FeatureProbeError, make as makeProbe } from "../../src/features/FeatureProbe.ts"
@@ -41,6 +42,8 @@ export interface TestRegistryOptions {
   readonly path?: string
   /** The registry's own options: the probes' timeout, output bound and concurrency. */
   readonly setup?: Omit<SetupOptions, "scripts">
+  /** The file system the registry writes scripts with; the real one by default. */
+  readonly fileSystem?: Layer.Layer<FileSystem.FileSystem>
 }
 
 /** A registry, not yet booted, over test doubles for everything but the file system. */
@@ -53,8 +56,27 @@ export const testRegistry = (options: TestRegistryOptions = {}): Layer.Layer<Reg
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { PATH: options.path ?? "" } })))
       )
     )),
-    Layer.provide(NodeFileSystem.layer)
+    Layer.provide(options.fileSystem ?? NodeFileSystem.layer)
   )
+
+const denied = (method: string, path: string) =>
+  PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method, pathOrDescriptor: path })
+
+/**
+ * The real file system, except that opening a file (so writing a script) or
+ * creating a directory fails with permission denied while `broken()` says so:
+ * a disk that turns read-only, or a full one, between two setups.
+ */
+export const breakableFileSystem = (
+  broken: () => "open" | "makeDirectory" | undefined
+): Layer.Layer<FileSystem.FileSystem> =>
+  Layer.effect(FileSystem.FileSystem)(Effect.map(FileSystem.FileSystem, (fs) =>
+    FileSystem.FileSystem.of({
+      ...fs,
+      open: (path, options) => broken() === "open" ? Effect.fail(denied("open", path)) : fs.open(path, options),
+      makeDirectory: (path, options) =>
+        broken() === "makeDirectory" ? Effect.fail(denied("makeDirectory", path)) : fs.makeDirectory(path, options)
+    }))).pipe(Layer.provide(NodeFileSystem.layer))
 
 /** Runs `f` with a fresh registry built from `options`. */
 export const withRegistry = <A, E, R>(
