@@ -33,8 +33,11 @@ export interface SetUp {
 const flagAndConfigProblems = (config: DaemonConfig, flagProblems: InvalidRuntimeConfig["problems"]) =>
   Effect.gen(function*() {
     const planned = planRuntimes(config, yield* (yield* HostFacts).read)
-    const configProblems = Result.isFailure(planned) ? planned.failure.problems : []
-    return new InvalidRuntimeConfig({ problems: [...flagProblems, ...configProblems] })
+    const { problems = [], warnings = [] } = Result.isFailure(planned)
+      ? planned.failure
+      : { warnings: planned.success.warnings }
+    const all = [...flagProblems, ...problems]
+    return new InvalidRuntimeConfig(warnings.length > 0 ? { problems: all, warnings } : { problems: all })
   })
 
 /**

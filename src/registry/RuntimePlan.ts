@@ -14,7 +14,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { DaemonConfig, RuntimeConfig } from "../config/DaemonConfig.ts"
 import { cgroupDriverOption, execOptProblems, execOptWarnings } from "../config/ExecOpts.ts"
-import { type ConfigWarning, configPath, Problem } from "../config/Problem.ts"
+import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
 import type { HostSnapshot } from "../host/HostFacts.ts"
 import {
   isPermissibleContainerdRuntimeName,
@@ -78,7 +78,9 @@ export interface RuntimePlan {
  * does not make or words differently, so their messages are our own.
  */
 export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfig>()("InvalidRuntimeConfig", {
-  problems: Schema.Array(Problem)
+  problems: Schema.Array(Problem),
+  /** What was found suspicious on the way, so a report can show it alongside the problems. */
+  warnings: Schema.optionalKey(Schema.Array(ConfigWarning))
 }) {
   override get message(): string {
     return this.problems.map((problem) => problem.message).join("\n")
@@ -274,7 +276,7 @@ export const planRuntimes = (
   if (Result.isFailure(defaultRuntime)) problems.push(defaultRuntime.failure)
 
   if (Result.isFailure(defaultRuntime) || problems.length > 0) {
-    return Result.fail(new InvalidRuntimeConfig({ problems }))
+    return Result.fail(new InvalidRuntimeConfig(warnings.length > 0 ? { problems, warnings } : { problems }))
   }
   return Result.succeed({
     defaultRuntime: defaultRuntime.success,

@@ -234,6 +234,27 @@ describe.concurrent("validate", () => {
     expect(stdoutJson(run).error._tag).toBe("InvalidRuntimeConfig")
   })
 
+  it("warnings are shown alongside the problems of an invalid configuration", async () => {
+    const box = sandbox()
+    const config = box.config({
+      runtimes: { broken: {}, kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPth: "/etc/kata.toml" } } }
+    })
+    const run = await runCli(["validate", "--json", ...box.flags(config)])
+    expect(run.code).toBe(1)
+    expect(lines(run.stderr)).toEqual([
+      'warning: runtimes.kata.options.ConfigPth: runtime kata: option "ConfigPth" is not a field of ' +
+      'runtimeoptions.v1.Options and is ignored; did you mean "ConfigPath"?',
+      "error: runtimes.broken: runtime broken: either a runtimeType or a path must be configured"
+    ])
+    expect(stdoutJson(run).error.warnings).toEqual([
+      {
+        path: "runtimes.kata.options.ConfigPth",
+        message: 'runtime kata: option "ConfigPth" is not a field of runtimeoptions.v1.Options and is ignored; ' +
+          'did you mean "ConfigPath"?'
+      }
+    ])
+  })
+
   it("flag problems and the configuration's own problems are reported together", async () => {
     const box = sandbox()
     const config = box.config({ runtimes: { broken: {} } })
