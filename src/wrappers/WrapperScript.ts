@@ -31,7 +31,14 @@ export const quoteShellWord = (word: string): string => `'${word.replaceAll("'",
  * byte; `exec` replaces the shell, leaving the runtime as the shim's child.
  */
 export const renderWrapperScript = (binary: string, args: ReadonlyArray<string>): string =>
-  `#!/bin/sh\nexec ${[binary, ...args].map(quoteShellWord).join(" ")} "$@"\n`
+  `#!/bin/sh\nexec ${[commandWord(binary), ...args].map(quoteShellWord).join(" ")} "$@"\n`
+
+/**
+ * A relative path that starts with `-` would be read by bash's `exec` as an
+ * option (and `exec --` is not portable to dash): `./` in front names the same
+ * file. A bare name is left alone, since `./` would stop the PATH search.
+ */
+const commandWord = (binary: string): string => binary.startsWith("-") && binary.includes("/") ? `./${binary}` : binary
 
 /** Longest file name most Linux file systems accept, in bytes. */
 const maxFileNameBytes = 255

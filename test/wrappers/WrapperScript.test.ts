@@ -142,3 +142,13 @@ describe("planWrapper", () => {
     )
   })
 })
+
+describe("renderWrapperScript for a path that starts with a dash", () => {
+  it("puts ./ in front, so that exec does not read the path as an option", () => {
+    expect(renderWrapperScript("-odd/runc", [])).toBe(`#!/bin/sh\nexec './-odd/runc' "$@"\n`)
+  })
+
+  it("leaves a bare name alone, which is looked up on PATH", () => {
+    expect(renderWrapperScript("-runc", [])).toBe(`#!/bin/sh\nexec '-runc' "$@"\n`)
+  })
+})
