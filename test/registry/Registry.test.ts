@@ -178,32 +178,34 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         }))
     }))
 
-  it.effect("a second boot that cannot write a script leaves the registry not set up", () =>
+  /** Boots a wrapper runtime, breaks `operation`, boots again: the second boot's error and what `get` says then. */
+  const secondBootBreaking = (operation: "open" | "makeDirectory") =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
-      let broken: "open" | undefined
+      let broken: typeof operation | undefined
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
-      yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
+      return yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
         Effect.gen(function*() {
           yield* registry.boot(withArgs)
-          broken = "open"
-          expect(yield* Effect.flip(registry.boot(withArgs))).toBeInstanceOf(WrapperWriteError)
-          expect(yield* Effect.flip(registry.get("crun"))).toBeInstanceOf(Registry.RuntimesNotSetUp)
+          broken = operation
+          const bootError = yield* Effect.flip(registry.boot(withArgs))
+          const getError = yield* Effect.flip(registry.get("crun"))
+          return { bootError, getError }
         }))
+    })
+
+  it.effect("a second boot that cannot write a script leaves the registry not set up", () =>
+    Effect.gen(function*() {
+      const { bootError, getError } = yield* secondBootBreaking("open")
+      expect(bootError).toBeInstanceOf(WrapperWriteError)
+      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
     }))
 
   it.effect("a second boot that cannot recreate the scripts directory leaves the registry not set up", () =>
     Effect.gen(function*() {
-      const { config } = yield* sandbox
-      let broken: "makeDirectory" | undefined
-      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
-      yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
-        Effect.gen(function*() {
-          yield* registry.boot(withArgs)
-          broken = "makeDirectory"
-          expect(yield* Effect.flip(registry.boot(withArgs))).toBeInstanceOf(ScriptsDirectoryError)
-          expect(yield* Effect.flip(registry.table)).toBeInstanceOf(Registry.RuntimesNotSetUp)
-        }))
+      const { bootError, getError } = yield* secondBootBreaking("makeDirectory")
+      expect(bootError).toBeInstanceOf(ScriptsDirectoryError)
+      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
     }))
 
   it.effect("a second boot with an invalid configuration keeps the previous table and its scripts", () =>
