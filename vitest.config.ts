@@ -24,6 +24,7 @@ const closingLine: Reporter = {
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    globalSetup: ["test/containerd/globalSetup.ts"],
     testTimeout: 30_000,
     reporters: ["default", closingLine]
   }
