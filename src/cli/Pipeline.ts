@@ -12,7 +12,13 @@ import { mergeFlags } from "../config/Flags.ts"
 import { HostFacts } from "../host/HostFacts.ts"
 import { InvalidRuntimeConfig, planRuntimes } from "../registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
-import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } from "../registry/Setup.ts"
+import {
+  type ScriptsMode,
+  type SetupError,
+  type SetupOptions,
+  setupRuntimes,
+  type SetupServices
+} from "../registry/Setup.ts"
 import type { CliOptions } from "./Options.ts"
 
 export type LoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError
@@ -43,12 +49,12 @@ const flagAndConfigProblems = (config: DaemonConfig, flagProblems: InvalidRuntim
 /**
  * Loads and sets up. `scripts` is `"none"` unless the user asked for wrapper
  * scripts to be written; it is never `"reset"`, which deletes: the CLI only
- * ever adds files. `probeOnly` names the one runtime whose features matter.
+ * ever adds files. `probeOnly` names the runtimes whose features matter (see `SetupOptions`).
  */
 export const setUp = (
   options: CliOptions,
   scripts: Exclude<ScriptsMode, "reset">,
-  probeOnly?: string
+  probeOnly?: SetupOptions["probeOnly"]
 ): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
     const loaded = yield* loadDaemonConfig(options.configFile)

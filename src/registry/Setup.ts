@@ -38,11 +38,11 @@ export type ScriptsMode = "reset" | "keep" | "none"
 export interface SetupOptions {
   readonly scripts?: ScriptsMode | undefined
   /**
-   * Probe the features of this runtime alone (`""`: the default runtime)
-   * rather than of all of them, for a caller that needs only one answer; the
-   * others' features are then unknown.
+   * Probe the features of this runtime alone (`""`: the default runtime), or
+   * of these runtimes (none for `[]`), rather than of all of them, for a
+   * caller that needs only some answers; the others' features are then unknown.
    */
-  readonly probeOnly?: string | undefined
+  readonly probeOnly?: string | ReadonlyArray<string> | undefined
   /** Timeout, output bound and concurrency of the `features` probes. */
   readonly probe?: ProbeAllOptions | undefined
 }
@@ -93,14 +93,20 @@ const probeWarning = (
     message: outcome.warning.message
   })
 
-/** Asks the runc-compatible runtimes (or the one named) for their features, each distinct argv once. */
-const probeFeatures = (plan: RuntimePlan, only: string | undefined, options: ProbeAllOptions | undefined) =>
+/** The names `probeOnly` asks for, with `""` read as the default runtime; `undefined`: all of them. */
+const wantedNames = (plan: RuntimePlan, only: SetupOptions["probeOnly"]): ReadonlySet<string> | undefined =>
+  only === undefined
+    ? undefined
+    : new Set((typeof only === "string" ? [only] : only).map((name) => name === "" ? plan.defaultRuntime : name))
+
+/** Asks the runc-compatible runtimes (or the ones named) for their features, each distinct argv once. */
+const probeFeatures = (plan: RuntimePlan, only: SetupOptions["probeOnly"], options: ProbeAllOptions | undefined) =>
   Effect.gen(function*() {
     const probe = yield* FeatureProbe
-    const wanted = only === undefined ? undefined : only === "" ? plan.defaultRuntime : only
+    const wanted = wantedNames(plan, only)
     const argvs: Array<Argv> = []
     for (const runtime of plan.runtimes) {
-      if (runtime.featuresArgv !== undefined && (wanted === undefined || runtime.name === wanted)) {
+      if (runtime.featuresArgv !== undefined && (wanted === undefined || wanted.has(runtime.name))) {
         argvs.push(runtime.featuresArgv)
       }
     }

@@ -50,6 +50,23 @@ describe("setupRuntimes with probeOnly", () => {
     }).pipe(Effect.provide(services))
   })
 
+  it.effect("probes the runtimes of a list, the empty name as the default", () => {
+    const { probe, services } = scripted()
+    return Effect.gen(function*() {
+      yield* setupRuntimes(config, { probeOnly: ["", "youki"] })
+      expect([["runc"], ["/usr/bin/crun"], ["/usr/bin/youki"]].map(probe.calls)).toEqual([0, 1, 1])
+    }).pipe(Effect.provide(services))
+  })
+
+  it.effect("probes nothing for an empty list", () => {
+    const { probe, services } = scripted()
+    return Effect.gen(function*() {
+      const table = yield* setupRuntimes(config, { probeOnly: [] })
+      expect([["runc"], ["/usr/bin/crun"], ["/usr/bin/youki"]].map(probe.calls)).toEqual([0, 0, 0])
+      expect(table.runtimes.map((runtime) => runtime.features)).toEqual([undefined, undefined, undefined, undefined])
+    }).pipe(Effect.provide(services))
+  })
+
   it.effect("probes every runtime without it", () => {
     const { probe, services } = scripted()
     return Effect.gen(function*() {
