@@ -2,13 +2,21 @@
 // The `oci-runtimes` command.
 //
 // It runs the bundle `npm ci` builds (`prepare` → `npm run build` →
-// dist/oci-runtimes.mjs): loading the bundle takes about a fifth of the time
-// Node needs to load the TypeScript sources module by module, and start-up is
-// most of a CLI run. When there is no bundle, or a source file is newer than
-// it (someone is editing), it runs the sources instead, by Node's type
-// stripping, so what runs is always what the sources say.
+// dist/cli/oci-runtimes.mjs, with the containerd client in chunks loaded only
+// by the commands that talk to containerd): loading the bundle takes about a
+// fifth of the time Node needs to load the TypeScript sources module by
+// module, and start-up is most of a CLI run. When there is no bundle, or a
+// source file is newer than it (someone is editing), it runs the sources
+// instead, by Node's type stripping, so what runs is always what the sources
+// say.
+//
+// Node's compile cache (in the system's temporary directory) keeps V8's
+// compiled code between runs, which saves about a sixth of a short command's
+// time; Node without it simply compiles again.
 import { readdirSync, statSync } from "node:fs"
-import { createRequire } from "node:module"
+import module, { createRequire } from "node:module"
+
+module.enableCompileCache?.()
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
@@ -38,7 +46,7 @@ const newestSource = () => {
   return newest
 }
 
-const bundle = new URL("../dist/oci-runtimes.mjs", import.meta.url)
+const bundle = new URL("../dist/cli/oci-runtimes.mjs", import.meta.url)
 const bundleTime = modifiedAt(fileURLToPath(bundle))
 const useBundle = bundleTime !== undefined && bundleTime >= newestSource()
 
