@@ -4,6 +4,7 @@
  * only what it adds (a lookup, a listing) and how it prints.
  */
 import * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
 import * as Result from "effect/Result"
 import { loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
@@ -57,9 +58,25 @@ export const setUp = (
   probeOnly?: SetupOptions["probeOnly"]
 ): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
+    const { config, file } = yield* loadConfig(options)
+    const table = yield* setupRuntimes(config, { scripts, probeOnly, probe: probeOptions(options) })
+    return { file, config, table }
+  })
+
+/**
+ * Reads daemon.json and applies the flags, for a command that sets the
+ * runtimes up itself (through a registry); flag problems come back together
+ * with the rest of the configuration's, as `setUp` reports them.
+ */
+export const loadConfig = (
+  options: CliOptions
+): Effect.Effect<Omit<SetUp, "table">, LoadError | InvalidRuntimeConfig, HostFacts | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
     const loaded = yield* loadDaemonConfig(options.configFile)
     const { config, problems } = mergeFlags(loaded.config, loaded.setKeys, options.daemonFlags)
     if (problems.length > 0) return yield* Effect.flip(flagAndConfigProblems(config, problems))
-    const table = yield* setupRuntimes(config, { scripts, probeOnly, probe: { timeout: options.probeTimeout } })
-    return { file: loaded.file, config, table }
+    return { file: loaded.file, config }
   })
+
+/** The probe settings the flags ask for. */
+export const probeOptions = (options: CliOptions) => ({ timeout: options.probeTimeout })
