@@ -30,6 +30,10 @@ export interface Output {
   /** Writes one line (or several, joined by newlines) to standard output, and waits until it is written. */
   readonly stdout: (text: string) => Effect.Effect<void, ResultWriteError>
   readonly stderr: (text: string) => Effect.Effect<void>
+  /** Passes bytes through to standard output as they are (a container's output), and waits until written. */
+  readonly stdoutBytes: (chunk: Uint8Array) => Effect.Effect<void, ResultWriteError>
+  /** Passes bytes through to standard error as they are; a failure to write them has nowhere to be told. */
+  readonly stderrBytes: (chunk: Uint8Array) => Effect.Effect<void>
   readonly stdoutStyle: Style
   readonly stderrStyle: Style
 }
@@ -58,12 +62,15 @@ export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Outpu
       wantsColor({ noColor: env.noColor, forceColor: env.forceColor, term: env.term, isTerminal })
         ? ansiStyle
         : plainStyle
+    const toStdout = (data: string | Uint8Array) =>
+      Stream.run(Stream.make(data), stdio.stdout()).pipe(
+        Effect.mapError((error) => new ResultWriteError({ reason: describeSystemError(error) }))
+      )
     return {
-      stdout: (text) =>
-        Stream.run(Stream.make(`${text}\n`), stdio.stdout()).pipe(
-          Effect.mapError((error) => new ResultWriteError({ reason: describeSystemError(error) }))
-        ),
+      stdout: (text) => toStdout(`${text}\n`),
       stderr: (text) => Console.error(text),
+      stdoutBytes: toStdout,
+      stderrBytes: (chunk) => Effect.ignore(Stream.run(Stream.make(chunk), stdio.stderr())),
       stdoutStyle: styleFor(yield* stdio.stdoutIsTerminal),
       stderrStyle: styleFor(yield* stdio.stderrIsTerminal)
     }
