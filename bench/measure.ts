@@ -44,6 +44,33 @@ export const millisPerOp = async (
   return summarize(samples)
 }
 
+/**
+ * Two commands timed in turn, A B A B …, so that a drift in the machine's
+ * speed hits both alike; the ratio is taken pair by pair.
+ */
+export const alternate = async (
+  settings: Settings,
+  a: () => unknown,
+  b: () => unknown
+): Promise<{ readonly a: Summary; readonly b: Summary; readonly ratio: Summary }> => {
+  const time = async (run: () => unknown) => {
+    const start = performance.now()
+    await run()
+    return performance.now() - start
+  }
+  for (let i = 0; i < settings.warmup; i++) {
+    await a()
+    await b()
+  }
+  const samples: Array<readonly [number, number]> = []
+  for (let i = 0; i < settings.runs; i++) samples.push([await time(a), await time(b)])
+  return {
+    a: summarize(samples.map(([left]) => left)),
+    b: summarize(samples.map(([, right]) => right)),
+    ratio: summarize(samples.map(([left, right]) => left / right))
+  }
+}
+
 /** The same samples as operations per second (in `unit`s): the slowest sample gives the minimum. */
 export const perSecond = (millis: Summary, unit = 1): Summary => ({
   median: 1000 / millis.median / unit,

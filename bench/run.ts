@@ -1,7 +1,8 @@
 /**
  * `npm run bench [-- --runs N --warmup N]` (or BENCH_RUNS / BENCH_WARMUP):
  * 1. registry boot against the real filesystem and real `runc features` probes;
- * 2. planning alone; 3. `get` on a booted registry; 4. CLI start-up.
+ * 2. planning alone; 3. `get` on a booted registry; 4. CLI start-up;
+ * 5. `run` beside `ctr run` and `check` of ten runtimes on a private containerd (as root).
  * Every case reports median, min and max over N runs after the warm-up runs.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
@@ -10,9 +11,10 @@ import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Result from "effect/Result"
 import { execFile, execFileSync, spawnSync } from "node:child_process"
-import { existsSync } from "node:fs"
+import { existsSync, mkdirSync, writeFileSync } from "node:fs"
 import { availableParallelism, loadavg } from "node:os"
 import { performance } from "node:perf_hooks"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { DaemonConfig } from "../src/config/DaemonConfig.ts"
@@ -23,7 +25,8 @@ import * as Registry from "../src/registry/Registry.ts"
 import { planRuntimes } from "../src/registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../src/registry/RuntimeTable.ts"
 import { firstRuntime, host, makeScratch, mixedConfig, runc } from "./fixtures.ts"
-import { header, millisPerOp, note, perSecond, row, type Settings } from "./measure.ts"
+import { makeBusyboxRootfs, startContainerd } from "../test/containerd/PrivateContainerd.ts"
+import { alternate, header, millisPerOp, note, perSecond, row, type Settings } from "./measure.ts"
 
 const { values: flags } = parseArgs({ options: { runs: { type: "string" }, warmup: { type: "string" } } })
 const count = (text: string | undefined, fallback: number, minimum: number): number => {
@@ -167,6 +170,50 @@ if (!existsSync(bin)) {
     const run = () => spawnSync(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
     const status = run().status
     print(row(`${label} (exit ${status})`, await millisPerOp(settings, run), 1))
+  }
+}
+
+// 5. run and check ------------------------------------------------------------
+
+print(header("5. `oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
+if (process.getuid?.() !== 0) {
+  print(note("skipped: running containers needs root"))
+} else {
+  const containerdDir = join(scratch.dir, "containerd")
+  mkdirSync(containerdDir)
+  const containerd = await startContainerd(containerdDir)
+  try {
+    const rootfs = makeBusyboxRootfs(join(scratch.dir, "rootfs"))
+    const emptyJson = join(scratch.dir, "empty.json")
+    writeFileSync(emptyJson, "{}")
+    const where = ["--address", containerd.address, "--namespace", "bench"]
+    const ours = (...args: Array<string>) => () =>
+      spawnSync(process.execPath, [bin, ...args, ...where, "--data-root", join(scratch.dir, "data")], {
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    let next = 0
+    const ctrRun = () =>
+      spawnSync("ctr", [...where, "run", "--rm", "--rootfs", rootfs, `bench-ctr-${next++}`, "/bin/busybox", "true"], {
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+    const ourRun = ours("run", "--config", emptyJson, "--rootfs", rootfs, "--", "/bin/busybox", "true")
+    const pairs = await alternate(settings, ourRun, ctrRun)
+    print(row(`oci-runtimes run (exit ${ourRun().status})`, pairs.a, 1))
+    print(row(`ctr run --rm --rootfs (exit ${ctrRun().status})`, pairs.b, 1))
+    print(row("ratio oci-runtimes / ctr, pair by pair", pairs.ratio, 2))
+
+    const tenRuntimes = join(scratch.dir, "ten.json")
+    writeFileSync(
+      tenRuntimes,
+      JSON.stringify({ runtimes: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`runc-${i}`, { path: runc }])) })
+    )
+    const check = ours("check", "--config", tenRuntimes, "--rootfs", rootfs)
+    const checkStatus = check().status
+    const checkSummary = await millisPerOp(settings, check)
+    print(row(`oci-runtimes check, 10 runtimes (exit ${checkStatus})`, checkSummary, 1))
+    print(note(`${(checkSummary.median / pairs.a.median).toFixed(1)}× one run: the smoke containers run 4 at a time`))
+  } finally {
+    await containerd.stop()
   }
 }
 
