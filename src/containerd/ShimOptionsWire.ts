@@ -5,10 +5,10 @@
  * The typed options (`options/ShimOptions.ts`) already render the proto3 JSON
  * mapping, and the generated messages (the `_pb.ts` files under `api/`) know
  * the wire; the bridge between them is that JSON mapping, so no field is
- * encoded by hand and both directions are driven by the same `.proto`. The type URL is the bare
- * full name (`containerd.runc.v1.Options`), which is what containerd's typeurl
- * registry has these messages under — not the `type.googleapis.com/` form
- * `anyPack` would write.
+ * encoded by hand and both directions are driven by the same `.proto`. The
+ * type URL is the bare full name (`containerd.runc.v1.Options`), which is
+ * what containerd's typeurl registry has these messages under — not the
+ * `type.googleapis.com/` form `anyPack` would write.
  *
  * Which of these fields a given containerd release ignores is in
  * `ContainerdVersion.ts`.
