@@ -43,7 +43,7 @@ export class ContainerdError extends Schema.TaggedError<ContainerdError>()("Cont
     const reason = this.reason
     switch (reason._tag) {
       case "Status":
-        return `containerd ${this.operation}${about}: ${reason.detail}: ${reason.codeName}`
+        return `containerd ${this.operation}${about}: ${reason.detail} (${reason.codeName})`
       case "Unreachable":
         return `cannot reach containerd at ${this.address}: ${reason.detail}`
       case "Timeout":
@@ -55,6 +55,30 @@ export class ContainerdError extends Schema.TaggedError<ContainerdError>()("Cont
 /** Whether the error is containerd's answer with this gRPC status code. */
 export const hasStatus = (error: ContainerdError, code: number): boolean =>
   error.reason._tag === "Status" && error.reason.code === code
+
+/** gRPC's canonical code names, indexed by code, as Go's `codes.Code` spells them in lower snake case. */
+const codeNames: ReadonlyArray<string> = [
+  "ok",
+  "canceled",
+  "unknown",
+  "invalid_argument",
+  "deadline_exceeded",
+  "not_found",
+  "already_exists",
+  "permission_denied",
+  "resource_exhausted",
+  "failed_precondition",
+  "aborted",
+  "out_of_range",
+  "unimplemented",
+  "internal",
+  "unavailable",
+  "data_loss",
+  "unauthenticated"
+]
+
+/** The lower-snake name of a gRPC status code (`not_found` for 5); `code_N` for a code gRPC does not define. */
+export const codeName = (code: number): string => codeNames[code] ?? `code_${code}`
 
 /** The gRPC status codes the lifecycle code reacts to. */
 export const StatusCode = {
