@@ -30,7 +30,7 @@ import {
 } from "./Render.ts"
 
 /** Prints a failure (lines on stderr; with `--json` its document on stdout too) and ends with exit code 1. */
-const reportFailure = (options: CliOptions) => (error: CommandError) =>
+export const reportFailure = (options: CliOptions) => (error: CommandError) =>
   Effect.gen(function*() {
     const output = yield* Output
     if (error._tag === "InvalidRuntimeConfig") yield* printWarnings(error.warnings ?? [])
@@ -40,7 +40,7 @@ const reportFailure = (options: CliOptions) => (error: CommandError) =>
     return yield* Effect.fail(new CommandExit(ExitCode.failure))
   })
 
-const printWarnings = (warnings: ReadonlyArray<ConfigWarning>) =>
+export const printWarnings = (warnings: ReadonlyArray<ConfigWarning>) =>
   Effect.gen(function*() {
     const output = yield* Output
     for (const warning of warnings) yield* output.stderr(warningLine(warning, output.stderrStyle))

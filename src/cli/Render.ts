@@ -159,7 +159,7 @@ const optionsLines = (options: ShimOptions | undefined): Array<string> => {
 }
 
 /** Label, padded value, one per line; a multi-line value continues below its label. */
-const labelled = (rows: ReadonlyArray<readonly [string, ReadonlyArray<string>]>, style: Style): string => {
+export const labelled = (rows: ReadonlyArray<readonly [string, ReadonlyArray<string>]>, style: Style): string => {
   const width = Math.max(...rows.map(([label]) => label.length)) + 2
   return rows.flatMap(([label, [first = "", ...rest]]) => [
     `${style.bold(`${label}:`)}${" ".repeat(width - label.length - 1)}${first}`,
@@ -203,7 +203,7 @@ const padEnd = (text: string, width: number) => text + " ".repeat(Math.max(0, wi
  * line ends in spaces. Styling is applied after padding, as escape codes have
  * no width.
  */
-const renderTable = (
+export const renderTable = (
   header: ReadonlyArray<string>,
   rows: ReadonlyArray<ReadonlyArray<{ readonly text: string; readonly style?: (text: string) => string }>>,
   style: Style

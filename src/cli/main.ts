@@ -25,6 +25,7 @@ import * as FeatureProbe from "../features/FeatureProbe.ts"
 import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
+import * as Doctor from "./Doctor.ts"
 import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
 import { type CliOptions, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
@@ -68,7 +69,10 @@ const info = Command.make("info", {}, () => withOptions(Commands.info)).pipe(
   Command.withDescription("Lists every runtime as a table, or with --json as Docker's GET /info reports them.")
 )
 
-export const cli = root.pipe(Command.withSubcommands([validate, resolve, info]))
+const doctor = Command.make("doctor", Doctor.flags, ({ containerd }) =>
+  withOptions((options) => Doctor.doctor(options, containerd))).pipe(Command.withDescription(Doctor.description))
+
+export const cli = root.pipe(Command.withSubcommands([validate, resolve, info, doctor]))
 
 /**
  * Help asked for goes to stdout; everything about a bad command line goes to
