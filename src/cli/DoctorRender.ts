@@ -43,10 +43,11 @@ const severityStyle = (severity: Severity, style: Style): (text: string) => stri
   severity === "error" ? style.red : severity === "warning" ? style.yellow : style.dim
 
 const findingRows = (checks: ReadonlyArray<Check>, style: Style) =>
-  checks.filter((check) => !check.ok).map((check) => ({
-    check: { text: check.check, style: severityStyle(check.severity, style) },
-    finding: { text: escapeText(check.message) }
-  }))
+  checks.filter((check) => !check.ok).map((check) => [
+    { text: check.severity, style: severityStyle(check.severity, style) },
+    { text: check.check },
+    { text: escapeText(check.message) }
+  ])
 
 const plural = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`
 
@@ -64,7 +65,8 @@ const summary = (diagnosis: Diagnosis): string => {
 /**
  * The header (default runtime, containerd), one row per runtime with its
  * verdict and first finding, a row for each further finding, then a summary.
- * Only checks that did not pass are shown; `--json` has them all.
+ * A finding is a check that did not pass, with its severity (`LEVEL`: only
+ * an `error` makes a runtime BROKEN); `--json` has every check.
  */
 export const doctorText = (diagnosis: Diagnosis, style: Style): string => {
   const header = labelled([
@@ -82,10 +84,10 @@ export const doctorText = (diagnosis: Diagnosis, style: Style): string => {
     const [first, ...rest] = findingRows(runtime.checks, style)
     const none = { text: "-", style: style.dim }
     return [
-      first === undefined ? [name, verdict, none] : [name, verdict, first.check, first.finding],
-      ...rest.map((finding) => [{ text: "" }, { text: "" }, finding.check, finding.finding])
+      first === undefined ? [name, verdict, none] : [name, verdict, ...first],
+      ...rest.map((finding) => [{ text: "" }, { text: "" }, ...finding])
     ]
   })
-  const table = renderTable(["NAME", "VERDICT", "CHECK", "FINDING"], rows, style)
+  const table = renderTable(["NAME", "VERDICT", "LEVEL", "CHECK", "FINDING"], rows, style)
   return [header, "", ...table, "", summary(diagnosis)].join("\n")
 }
