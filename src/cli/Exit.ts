@@ -11,7 +11,12 @@
 import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
 import type { ResultWriteError } from "./Output.ts"
 import { configPath, type Problem } from "../config/Problem.ts"
+import type { ContainerdError } from "../containerd/ContainerdError.ts"
+import type { InvalidRootfs } from "../containerd/ContainerRun.ts"
+import type { SpecError } from "../containerd/OciSpec.ts"
+import type { TaskIoError } from "../containerd/TaskIo.ts"
 import type { RuntimePathLookupError } from "../registry/Preflight.ts"
+import type { RuntimesNotSetUp } from "../registry/Registry.ts"
 import type { InvalidRuntimeConfig } from "../registry/RuntimePlan.ts"
 import type { UnknownRuntime } from "../registry/RuntimeTable.ts"
 import type { ScriptsDirectoryError, WrapperWriteError } from "../wrappers/ScriptStore.ts"
@@ -35,6 +40,11 @@ export type CommandError =
   | UnknownRuntime
   | RuntimePathLookupError
   | ResultWriteError
+  | RuntimesNotSetUp
+  | ContainerdError
+  | TaskIoError
+  | SpecError
+  | InvalidRootfs
 
 /** One line of an error report: where, when known, and what. */
 export interface ErrorLine {
@@ -102,8 +112,9 @@ export const errorJson = (error: CommandError): ErrorJson => {
  */
 export class CommandExit {
   readonly _tag = "CommandExit"
-  readonly code: ExitCode
-  constructor(code: ExitCode) {
+  /** One of `ExitCode`, or for `run` the container's own exit status. */
+  readonly code: number
+  constructor(code: number) {
     this.code = code
   }
 }

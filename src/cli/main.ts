@@ -13,6 +13,7 @@ import * as CliConfig from "effect/cli/CliConfig"
 import * as CliError from "effect/cli/CliError"
 import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
+import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
@@ -72,7 +73,78 @@ const info = Command.make("info", {}, () => withOptions(Commands.info)).pipe(
 const doctor = Command.make("doctor", Doctor.flags, ({ containerd }) =>
   withOptions((options) => Doctor.doctor(options, containerd))).pipe(Command.withDescription(Doctor.description))
 
-export const cli = root.pipe(Command.withSubcommands([validate, resolve, info, doctor]))
+/** The containerd commands' module, loaded only when one of them runs: the gRPC stack is most of its weight. */
+const containerdCommands = () => Effect.promise(() => import("./ContainerdCommands.ts"))
+
+const containerdFlags = {
+  address: Flag.String("address").pipe(
+    Flag.withMetavar("SOCK"),
+    Flag.withDescription("containerd's socket (default /run/containerd/containerd.sock)"),
+    Flag.optional
+  ),
+  namespace: Flag.String("namespace").pipe(
+    Flag.withMetavar("NS"),
+    Flag.withDescription("containerd namespace to create the containers in (default \"default\")"),
+    Flag.optional
+  ),
+  rootfs: Flag.Directory("rootfs", { mustExist: false }).pipe(
+    Flag.withMetavar("DIR"),
+    Flag.withDescription("Directory to use as the container's root filesystem (no image, no snapshot)")
+  )
+} as const
+
+const where = (flags: { readonly address: Option.Option<string>; readonly namespace: Option.Option<string> }) => ({
+  address: Option.getOrUndefined(flags.address),
+  namespace: Option.getOrUndefined(flags.namespace)
+})
+
+const run = Command.make(
+  "run",
+  {
+    ...containerdFlags,
+    runtime: Flag.String("runtime").pipe(
+      Flag.withMetavar("NAME"),
+      Flag.withDescription("Runtime to run the container with (default: the default runtime)"),
+      Flag.optional
+    ),
+    command: Argument.String("command").pipe(
+      Argument.withDescription("The command to run in the container and its arguments, after --"),
+      Argument.atLeast(1)
+    )
+  },
+  (flags) =>
+    withOptions((options) =>
+      Effect.flatMap(containerdCommands(), (commands) =>
+        commands.run(options, {
+          ...where(flags),
+          runtime: Option.getOrElse(flags.runtime, () => ""),
+          rootfs: flags.rootfs,
+          command: flags.command
+        }))
+    )
+).pipe(
+  Command.withDescription(
+    "Runs CMD in a new container through containerd with a runtime resolved as dockerd would, streams its output " +
+      "and exits with its exit status (128+N after signal N). Writes missing wrapper scripts; deletes nothing."
+  )
+)
+
+const check = Command.make(
+  "check",
+  containerdFlags,
+  (flags) =>
+    withOptions((options) =>
+      Effect.flatMap(containerdCommands(), (commands) => commands.check(options, { ...where(flags), rootfs: flags.rootfs }))
+    )
+).pipe(
+  Command.withDescription(
+    "Runs `/bin/sh -c 'echo ok'` in a container with every runtime, a few at a time, and reports each with " +
+      "containerd's error when it fails; the rootfs must hold /bin/sh with echo (a static busybox will do). " +
+      "Exit 1 when the default runtime fails."
+  )
+)
+
+export const cli = root.pipe(Command.withSubcommands([validate, resolve, info, doctor, run, check]))
 
 /**
  * Help asked for goes to stdout; everything about a bad command line goes to
@@ -117,14 +189,14 @@ export type MainServices =
  * errors have been printed by the presenter, command failures by the
  * command, so only the code is left to decide here.
  */
-export const main = (version: string, args: ReadonlyArray<string>): Effect.Effect<ExitCode, never, MainServices> =>
+export const main = (version: string, args: ReadonlyArray<string>): Effect.Effect<number, never, MainServices> =>
   Effect.gen(function*() {
     const output = yield* Output.Output
     const internalError = (description: string) =>
       output.stderr(internalErrorLine(description, output.stderrStyle)).pipe(Effect.as(ExitCode.internal))
     return yield* Command.runWith(cli, { version })(args).pipe(
       Effect.provide(Layer.merge(CliOutput.layerPresenter(presenter(output)), cliConfig)),
-      Effect.as<ExitCode>(ExitCode.ok),
+      Effect.as<number>(ExitCode.ok),
       Effect.catch((error) =>
         isCommandExit(error)
           ? Effect.succeed(error.code)
@@ -146,14 +218,20 @@ export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
   Output.layer
 ).pipe(Layer.provideMerge(NodeServices.layer))
 
-/** The exit code: the program's own, 130 after Ctrl-C, 70 for anything that escaped it. */
+/** The signal that interrupted the program, if one did (the runtime turns both into an interruption). */
+let stoppedBy: "SIGINT" | "SIGTERM" | undefined
+
+/** The exit code: the program's own, 128+N after signal N (130, 143), 70 for anything that escaped it. */
 const teardown: Runtime.Teardown = (exit, onExit) => {
   if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : ExitCode.internal)
-  return onExit(Cause.hasInterruptsOnly(exit.cause) ? 130 : ExitCode.internal)
+  if (!Cause.hasInterruptsOnly(exit.cause)) return onExit(ExitCode.internal)
+  return onExit(stoppedBy === "SIGTERM" ? 143 : 130)
 }
 
 /** Entry point for `bin/oci-runtimes.mjs`. */
-export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void =>
+export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void => {
+  process.once("SIGINT", () => (stoppedBy ??= "SIGINT"))
+  process.once("SIGTERM", () => (stoppedBy ??= "SIGTERM"))
   NodeRuntime.runMain(
     main(version, args).pipe(
       Effect.provide(layer),
@@ -164,3 +242,4 @@ export const runCli = (version: string, args: ReadonlyArray<string> = process.ar
     ),
     { disableErrorReporting: true, teardown }
   )
+}

@@ -1,0 +1,92 @@
+/**
+ * The commands that talk to containerd: `run` and `check`. `main` loads this
+ * module only when one of them runs, so the other commands never pay for the
+ * gRPC and protobuf code.
+ *
+ * Both set the runtimes up through a registry with reload semantics — missing
+ * wrapper scripts are written into `<data-root>/runtimes`, nothing is ever
+ * deleted — and probe no features: running a container is the real test.
+ */
+import { resolve as resolvePath } from "node:path"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as ContainerdClient from "../containerd/ContainerdClient.ts"
+import { runInContainer } from "../containerd/ContainerRun.ts"
+import { checkRuntimes } from "../containerd/SmokeCheck.ts"
+import * as Registry from "../registry/Registry.ts"
+import { printWarnings, reportFailure } from "./Commands.ts"
+import { CommandExit, ExitCode } from "./Exit.ts"
+import type { CliOptions } from "./Options.ts"
+import { Output } from "./Output.ts"
+import { loadConfig } from "./Pipeline.ts"
+import { checkJson, checkText } from "./CheckRender.ts"
+import { formatJson, warningLine } from "./Render.ts"
+
+/** Where containerd is, as the flags say. */
+export interface ContainerdFlags {
+  readonly address: string | undefined
+  readonly namespace: string | undefined
+}
+
+export interface RunFlags extends ContainerdFlags {
+  /** `""`: the default runtime. */
+  readonly runtime: string
+  readonly rootfs: string
+  readonly command: ReadonlyArray<string>
+}
+
+export interface CheckFlags extends ContainerdFlags {
+  readonly rootfs: string
+}
+
+/** A registry (set up from the configuration and flags) and a client for the containerd the flags name. */
+const services = (flags: ContainerdFlags) =>
+  Layer.mergeAll(
+    Registry.layer({ probeOnly: [] }),
+    ContainerdClient.layer({
+      ...(flags.address === undefined ? {} : { address: flags.address }),
+      ...(flags.namespace === undefined ? {} : { namespace: flags.namespace })
+    })
+  )
+
+/** Reads the configuration and sets the registry's table up, printing its warnings. */
+const setUpRegistry = (options: CliOptions) =>
+  Effect.gen(function*() {
+    const { config } = yield* loadConfig(options)
+    const table = yield* (yield* Registry.RuntimeRegistry).reload(config)
+    yield* printWarnings(table.warnings)
+    return table
+  })
+
+/** Ends the command with `code` unless it is 0; after `reportFailure`, which would take it for an error. */
+const exitWith = (code: number) => code === 0 ? Effect.void : Effect.fail(new CommandExit(code))
+
+/**
+ * Runs the command in a container and exits with its exit status (128+N for
+ * signal N). Its output is passed through byte for byte as it is written.
+ */
+export const run = (options: CliOptions, flags: RunFlags) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    yield* setUpRegistry(options)
+    const result = yield* runInContainer(
+      { runtime: flags.runtime, rootfs: resolvePath(flags.rootfs), args: flags.command },
+      {
+        // The container's stdout is the result; a reader that went away must not stop the container's run.
+        stdout: (chunk) => output.stdoutBytes(chunk).pipe(Effect.ignore),
+        stderr: output.stderrBytes,
+        warning: (message) => output.stderr(warningLine({ path: "containerd", message }, output.stderrStyle))
+      }
+    )
+    return result.exitStatus
+  }).pipe(Effect.catch(reportFailure(options)), Effect.flatMap(exitWith), Effect.provide(services(flags)))
+
+/** Tries every runtime with a smoke container; exit 1 when the default runtime fails. */
+export const check = (options: CliOptions, flags: CheckFlags) =>
+  Effect.gen(function*() {
+    const output = yield* Output
+    yield* setUpRegistry(options)
+    const report = yield* checkRuntimes({ rootfs: resolvePath(flags.rootfs) })
+    yield* output.stdout(options.json ? formatJson(checkJson(report)) : checkText(report, output.stdoutStyle))
+    return report.ok ? ExitCode.ok : ExitCode.failure
+  }).pipe(Effect.catch(reportFailure(options)), Effect.flatMap(exitWith), Effect.provide(services(flags)))
