@@ -1,0 +1,205 @@
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
+import * as Layer from "effect/Layer"
+import { existsSync } from "node:fs"
+import { join } from "node:path"
+import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
+import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
+import { labels, runInContainer, type RunOutput } from "../../src/containerd/ContainerRun.ts"
+import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
+import * as HostFacts from "../../src/host/HostFacts.ts"
+import * as PathLookup from "../../src/host/PathLookup.ts"
+import * as Registry from "../../src/registry/Registry.ts"
+import { address, hostileArgument, namespaceContents, recorder, rootfs, scratchDir } from "./runSupport.ts"
+
+const namespace = "run-library-test"
+
+/** A registry over the real host, reloaded with `runtimes`, and a client of the private containerd. */
+const withRuntimes = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}) => {
+  const dir = scratchDir("run")
+  const config: DaemonConfig = {
+    runtimes,
+    defaultRuntime: "",
+    execOpts: [],
+    dataRoot: join(dir, "data"),
+    execRoot: join(dir, "exec"),
+    ...more
+  }
+  const services = Layer.mergeAll(
+    Registry.layer({ probeOnly: [] }),
+    ContainerdClient.layer({ address: address(), namespace })
+  ).pipe(
+    Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
+    Layer.provideMerge(NodeServices.layer)
+  )
+  return <A, E>(effect: Effect.Effect<A, E, Registry.RuntimeRegistry | ContainerdClient.ContainerdClient | NodeServices.NodeServices>) =>
+    Effect.gen(function*() {
+      yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) => registry.reload(config))
+      return yield* effect
+    }).pipe(Effect.provide(services))
+}
+
+/** Output handlers that keep what the container wrote. */
+const collector = () => {
+  const decoder = { stdout: new TextDecoder(), stderr: new TextDecoder() }
+  const text = { stdout: "", stderr: "" }
+  const output: RunOutput = {
+    stdout: (chunk) => Effect.sync(() => (text.stdout += decoder.stdout.decode(chunk, { stream: true }))),
+    stderr: (chunk) => Effect.sync(() => (text.stderr += decoder.stderr.decode(chunk, { stream: true })))
+  }
+  return { output, text }
+}
+
+const run = (args: ReadonlyArray<string>, runtime = "") => {
+  const { output, text } = collector()
+  return Effect.map(runInContainer({ runtime, rootfs: rootfs(), args }, output), (result) => ({ result, text }))
+}
+
+afterAll(() => {
+  expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+})
+
+describe("runInContainer on the real containerd", () => {
+  it.live("runs a command with the stock runtime and returns its output and exit status 0", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const { result, text } = yield* run(["/bin/sh", "-c", "echo out; echo err >&2"])
+      expect(result).toMatchObject({ runtime: "runc", shim: "io.containerd.runc.v2", exitStatus: 0 })
+      expect(text).toEqual({ stdout: "out\n", stderr: "err\n" })
+    })))
+
+  it.live("returns a non-zero exit status as the command's", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const { result } = yield* run(["/bin/sh", "-c", "exit 7"])
+      expect(result.exitStatus).toBe(7)
+    })))
+
+  it.live("passes runtimeArgs through the wrapper script byte for byte", () => {
+    const rec = recorder(scratchDir("recorder"), 2)
+    return withRuntimes({ recorded: { path: rec.path, runtimeArgs: ["--test-marker", hostileArgument] } })(
+      Effect.gen(function*() {
+        const { result } = yield* run(["/bin/busybox", "true"], "recorded")
+        expect(result.exitStatus).toBe(0)
+        const calls = rec.calls()
+        expect(calls.some((argv) => argv.includes("create"))).toBe(true)
+        for (const argv of calls) expect(argv.slice(0, 2)).toEqual(["--test-marker", hostileArgument])
+      })
+    )
+  })
+
+  it.live("hands containerd the runc options of a runtimeType runtime: BinaryName runs, runc's state goes under Root", () => {
+    const dir = scratchDir("typed")
+    const rec = recorder(dir)
+    const root = join(dir, "runc-root")
+    return withRuntimes({
+      typed: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: rec.path, Root: root, SystemdCgroup: false } }
+    })(Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      let stateSeen = false
+      const output: RunOutput = {
+        stdout: () =>
+          Effect.gen(function*() {
+            const [id] = namespaceContents(namespace).containers.filter((name) => name.includes("typed"))
+            stateSeen = id !== undefined && existsSync(join(root, namespace, id, "state.json"))
+            yield* Deferred.succeed(started, undefined)
+          }),
+        stderr: () => Effect.void
+      }
+      const result = yield* runInContainer(
+        { runtime: "typed", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo up; sleep 0.3"] },
+        output
+      )
+      expect(result.exitStatus).toBe(0)
+      expect(stateSeen).toBe(true)
+      expect(rec.calls().some((argv) => argv.includes("create") && argv.includes(join(root, namespace)))).toBe(true)
+    }))
+  })
+
+  it.live("uses the default runtime when none is asked for", () => {
+    const rec = recorder(scratchDir("default"))
+    return withRuntimes({ mine: { path: rec.path } }, { defaultRuntime: "mine" })(Effect.gen(function*() {
+      const { result } = yield* run(["/bin/busybox", "true"])
+      expect(result.runtime).toBe("mine")
+      expect(rec.calls().some((argv) => argv.includes("create"))).toBe(true)
+    }))
+  })
+
+  it.live("labels the container so that a leftover can be recognised", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const client = yield* ContainerdClient.ContainerdClient
+      const seen: Array<Record<string, string>> = []
+      const output: RunOutput = {
+        stdout: () =>
+          Effect.flatMap(client.listContainers([`labels."${labels.createdBy}"==oci-runtimes`]), (containers) =>
+            Effect.sync(() => {
+              seen.push(...containers.map((container) => container.labels))
+            })).pipe(Effect.orDie),
+        stderr: () => Effect.void
+      }
+      yield* runInContainer({ runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo x"] }, output)
+      expect(seen).toEqual([{ [labels.createdBy]: "oci-runtimes", [labels.runtime]: "runc", [labels.pid]: String(process.pid) }])
+    })))
+
+  it.live("names the missing shim binary of an unknown runtimeType, and leaves nothing behind", () =>
+    withRuntimes({ ghost: { runtimeType: "io.containerd.nonexistent.v1" } })(Effect.gen(function*() {
+      const error = yield* Effect.flip(run(["/bin/busybox", "true"], "ghost"))
+      expect(error._tag).toBe("ContainerdError")
+      expect(error.message).toContain("containerd-shim-nonexistent-v1")
+      expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+    })))
+
+  it.live("fails a pre-flight check before creating anything in containerd", () =>
+    withRuntimes({ vanished: { path: "/nonexistent/runc", runtimeArgs: ["--debug"] } })(Effect.gen(function*() {
+      const error = yield* Effect.flip(run(["/bin/busybox", "true"], "vanished"))
+      expect(error._tag).toBe("RuntimePathLookupError")
+      expect(error.message).toContain("/nonexistent/runc")
+    })))
+
+  it.live("refuses an unknown runtime name before creating anything", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const error = yield* Effect.flip(run(["/bin/busybox", "true"], "no-such-runtime"))
+      expect(error._tag).toBe("UnknownRuntime")
+    })))
+
+  it.live("refuses a rootfs that is not a directory before creating anything", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const { output } = collector()
+      const error = yield* Effect.flip(runInContainer({ runtime: "", rootfs: "/nonexistent/rootfs", args: ["true"] }, output))
+      expect(error._tag).toBe("InvalidRootfs")
+      expect(error.message).toContain("no such file or directory")
+    })))
+
+  it.live("streams output while the container still runs", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const first = yield* Deferred.make<number>()
+      const output: RunOutput = {
+        stdout: () => Deferred.succeed(first, Date.now()).pipe(Effect.asVoid),
+        stderr: () => Effect.void
+      }
+      const startedAt = Date.now()
+      const fiber = yield* Effect.forkChild(
+        runInContainer({ runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo first; sleep 1; echo second"] }, output)
+      )
+      const firstAt = yield* Deferred.await(first)
+      const result = yield* Fiber.join(fiber)
+      const endedAt = Date.now()
+      expect(result.exitStatus).toBe(0)
+      expect(endedAt - firstAt).toBeGreaterThanOrEqual(900)
+      expect(firstAt - startedAt).toBeLessThan(endedAt - startedAt - 900)
+    })))
+
+  it.live("kills and removes the container and its task when interrupted", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const started = yield* Deferred.make<void>()
+      const output: RunOutput = { stdout: () => Deferred.succeed(started, undefined).pipe(Effect.asVoid), stderr: () => Effect.void }
+      const fiber = yield* Effect.forkChild(
+        runInContainer({ runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo started; exec sleep 30"] }, output)
+      )
+      yield* Deferred.await(started)
+      expect(namespaceContents(namespace).tasks).toHaveLength(1)
+      yield* Fiber.interrupt(fiber)
+      expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+    })))
+})
