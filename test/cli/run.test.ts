@@ -1,0 +1,146 @@
+import { spawn } from "node:child_process"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { address, hostileArgument, namespaceContents, recorder, rootfs, scratchDir } from "../containerd/runSupport.ts"
+import { bin, node, repoRoot, runCli, sandbox } from "./harness.ts"
+
+const namespace = "cli-run-test"
+
+/** `oci-runtimes run` on the private containerd, in a sandbox of its own, with `config` as daemon.json. */
+const runArgs = (config: unknown, rest: ReadonlyArray<string>) => {
+  const box = sandbox()
+  return [
+    "run",
+    ...box.flags(box.config(config)),
+    "--address",
+    address(),
+    "--namespace",
+    namespace,
+    "--rootfs",
+    rootfs(),
+    ...rest
+  ]
+}
+
+/** The CLI as a live process, for what happens while it runs: the first output, a signal. */
+const started = (args: ReadonlyArray<string>) => {
+  const child = spawn(node, [bin, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
+  let stdout = ""
+  let stderr = ""
+  const firstOutput = new Promise<{ readonly at: number; readonly running: boolean }>((resolve) =>
+    child.stdout.once("data", () => resolve({ at: Date.now(), running: child.exitCode === null }))
+  )
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+  const exited = new Promise<{ readonly code: number | null; readonly at: number }>((resolve) =>
+    child.on("close", (code) => resolve({ code, at: Date.now() }))
+  )
+  return { child, firstOutput, exited, output: () => ({ stdout, stderr }) }
+}
+
+afterAll(() => {
+  expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+})
+
+describe("oci-runtimes run", () => {
+  it("runs the command with the default runtime and passes its output through", async () => {
+    const run = await runCli(runArgs({}, ["--", "/bin/sh", "-c", "echo out; echo err >&2"]))
+    expect(run).toEqual({ code: 0, stdout: "out\n", stderr: "err\n" })
+  })
+
+  it("exits with the container's exit status", async () => {
+    const run = await runCli(runArgs({}, ["--", "/bin/sh", "-c", "exit 42"]))
+    expect(run.code).toBe(42)
+  })
+
+  it("exits 128+N when the container's process is killed by signal N", async () => {
+    const live = started(runArgs({}, ["--", "/bin/sh", "-c", "echo up; exec sleep 30"]))
+    await live.firstOutput
+    const [id] = namespaceContents(namespace).tasks
+    spawn("ctr", ["--address", address(), "--namespace", namespace, "tasks", "kill", "--signal", "SIGKILL", id!])
+    expect((await live.exited).code).toBe(137)
+  })
+
+  it("runs the runtime named by --runtime, its runtimeArgs arriving byte for byte", async () => {
+    const rec = recorder(scratchDir("cli-recorder"), 2)
+    const config = { runtimes: { recorded: { path: rec.path, runtimeArgs: ["--test-marker", hostileArgument] } } }
+    const run = await runCli(runArgs(config, ["--runtime", "recorded", "--", "/bin/busybox", "true"]))
+    expect(run.code).toBe(0)
+    const calls = rec.calls()
+    expect(calls.some((argv) => argv.includes("create"))).toBe(true)
+    for (const argv of calls) expect(argv.slice(0, 2)).toEqual(["--test-marker", hostileArgument])
+  })
+
+  it("runs the runtime named by default-runtime when no --runtime is given", async () => {
+    const rec = recorder(scratchDir("cli-default"))
+    const run = await runCli(runArgs({ "default-runtime": "mine", runtimes: { mine: { path: rec.path } } }, ["--", "/bin/busybox", "true"]))
+    expect(run.code).toBe(0)
+    expect(rec.calls().some((argv) => argv.includes("create"))).toBe(true)
+  })
+
+  it("puts runc's state under the Root option of a runtimeType runtime", async () => {
+    const root = join(scratchDir("cli-root"), "state")
+    const config = { runtimes: { typed: { runtimeType: "io.containerd.runc.v2", options: { Root: root } } } }
+    const live = started(runArgs(config, ["--runtime", "typed", "--", "/bin/sh", "-c", "echo up; sleep 0.5"]))
+    await live.firstOutput
+    const [id] = namespaceContents(namespace).containers
+    const state = await runcState(root, id!)
+    expect((await live.exited).code).toBe(0)
+    expect(state).toContain(`"id":"${id}"`)
+  })
+
+  it("names the shim binary containerd could not find, in one line, with exit 1", async () => {
+    const config = { runtimes: { ghost: { runtimeType: "io.containerd.nonexistent.v1" } } }
+    const run = await runCli(runArgs(config, ["--runtime", "ghost", "--", "/bin/busybox", "true"]))
+    expect(run.code).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(run.stderr).toContain("containerd-shim-nonexistent-v1")
+    expect(run.stderr.trimEnd().split("\n")).toHaveLength(1)
+  })
+
+  it("stops at a failed pre-flight check with dockerd's words, exit 1", async () => {
+    const config = { runtimes: { vanished: { path: "/nonexistent/runc", runtimeArgs: ["--debug"] } } }
+    const run = await runCli(runArgs(config, ["--runtime", "vanished", "--", "/bin/busybox", "true"]))
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain("error while looking up the specified runtime path")
+  })
+
+  it("names the socket when containerd cannot be reached", async () => {
+    const box = sandbox()
+    const socket = join(box.dir, "no.sock")
+    const run = await runCli(["run", ...box.flags(box.config({})), "--address", socket, "--rootfs", rootfs(), "--", "true"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain(socket)
+    expect(run.stderr).not.toContain("    at ")
+  })
+
+  it("streams the container's output while it still runs", async () => {
+    const live = started(runArgs({}, ["--", "/bin/sh", "-c", "echo first; sleep 1; echo second"]))
+    const first = await live.firstOutput
+    const exit = await live.exited
+    expect(first.running).toBe(true)
+    expect(exit.at - first.at).toBeGreaterThanOrEqual(900)
+    expect(live.output().stdout).toBe("first\nsecond\n")
+  })
+
+  for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
+    it(`kills and removes the container on ${signal} and exits ${code}`, async () => {
+      const live = started(runArgs({}, ["--", "/bin/sh", "-c", "echo up; exec sleep 30"]))
+      await live.firstOutput
+      expect(namespaceContents(namespace).tasks).toHaveLength(1)
+      live.child.kill(signal)
+      expect((await live.exited).code).toBe(code)
+      expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+    })
+  }
+})
+
+/** runc's own view of the container, asked with the state root the runtime was given (`runc --root R/NS state ID`). */
+const runcState = (root: string, id: string) =>
+  new Promise<string>((resolve, reject) => {
+    const child = spawn("/usr/sbin/runc", ["--root", join(root, namespace), "state", id], { stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+    child.on("error", reject)
+    child.on("close", () => resolve(out.replace(/\s+/g, "")))
+  })
