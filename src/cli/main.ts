@@ -37,7 +37,8 @@ const programName = "oci-runtimes"
 const root = Command.make(programName).pipe(
   Command.withDescription(
     "Checks and explains dockerd's OCI runtime configuration (daemon.json `runtimes` and the runtime flags): " +
-      "which containerd shim each runtime name starts, with which options. Writes nothing unless told to."
+      "which containerd shim each runtime name starts, with which options, and runs containers with them. " +
+      "Writes nothing unless told to; run and check add missing wrapper scripts, and nothing ever deletes."
   ),
   Command.withSharedFlags(sharedFlags)
 )
