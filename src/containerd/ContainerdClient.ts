@@ -7,8 +7,6 @@
  * the container runs) is bounded in time. Interrupting a call cancels it.
  */
 import { create, type DescMessage, type DescMethodUnary, type MessageInitShape, type MessageShape } from "@bufbuild/protobuf"
-import type { Transport } from "@connectrpc/connect"
-import { Code, ConnectError } from "@connectrpc/connect"
 import * as Context from "effect/Context"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -29,7 +27,7 @@ import {
 import { Version, type VersionResponse } from "./api/containerd/services/version/v1/version_pb.ts"
 import { type Process, ProcessSchema } from "./api/containerd/types/task/task_pb.ts"
 import { codeName, ContainerdError, type ContainerdErrorReason } from "./ContainerdError.ts"
-import { unixGrpcTransport } from "./GrpcTransport.ts"
+import { type GrpcChannel, GrpcCode, GrpcError, unixGrpcChannel } from "./GrpcChannel.ts"
 
 export interface ContainerdClient {
   /** The socket this client talks to. */
@@ -101,7 +99,7 @@ interface CallSite {
   readonly timeoutMillis: number | undefined
 }
 
-/** A bound connect can enforce: a positive, finite number of milliseconds, or none. */
+/** A bound the channel can enforce: a positive, finite number of milliseconds, or none. */
 const boundMillis = (timeout: Duration.Input): number | undefined => {
   const millis = Duration.toMillis(timeout)
   return millis > 0 && Number.isFinite(millis) ? Math.ceil(millis) : undefined
@@ -130,7 +128,7 @@ const systemCause = (error: unknown): SystemCause | undefined => {
  * (`dial unix /run/containerd/containerd.sock: connect: no such file or
  * directory`), so the message reads as `ctr`'s does and can be searched for.
  */
-const unreachableDetail = (address: string, error: ConnectError): string => {
+const unreachableDetail = (address: string, error: GrpcError): string => {
   const system = systemCause(error)
   if (system === undefined) return error.rawMessage
   const text = getSystemErrorMessage(system.errno)
@@ -138,16 +136,16 @@ const unreachableDetail = (address: string, error: ConnectError): string => {
 }
 
 /**
- * Sorts a failure: a status parsed off the wire is containerd's answer; a
- * deadline connect raised itself is our bound running out (containerd's own
- * `deadline_exceeded` comes off the wire, so it stays a status); anything
+ * Sorts a failure: a status containerd's reply decided is containerd's answer;
+ * a deadline the channel raised itself is our bound running out (containerd's
+ * own `deadline_exceeded` comes in its reply, so it stays a status); anything
  * else means no answer came back.
  */
-const reasonOf = (address: string, site: CallSite, error: ConnectError): ContainerdErrorReason => {
-  if (error.isWireError) {
+const reasonOf = (address: string, site: CallSite, error: GrpcError): ContainerdErrorReason => {
+  if (error.answered) {
     return { _tag: "Status", code: error.code, codeName: codeName(error.code), detail: error.rawMessage }
   }
-  if (error.code === Code.DeadlineExceeded && site.timeoutMillis !== undefined) {
+  if (error.code === GrpcCode.DeadlineExceeded && site.timeoutMillis !== undefined) {
     return { _tag: "Timeout", millis: site.timeoutMillis }
   }
   return { _tag: "Unreachable", detail: unreachableDetail(address, error) }
@@ -158,10 +156,16 @@ const toContainerdError = (address: string, site: CallSite, cause: unknown): Con
     address,
     operation: site.operation,
     ...(site.containerId === undefined ? {} : { containerId: site.containerId }),
-    reason: reasonOf(address, site, ConnectError.from(cause))
+    reason: reasonOf(address, site, asGrpcError(cause))
   })
 
-/** Options of `make`: the address is only reported (the transport decides where calls go). */
+/** What another channel rejected with, read as "no answer" unless it is a `GrpcError`. */
+const asGrpcError = (cause: unknown): GrpcError =>
+  cause instanceof GrpcError
+    ? cause
+    : new GrpcError(GrpcCode.Unknown, cause instanceof Error ? cause.message : String(cause), false, { cause })
+
+/** Options of `make`: the address is only reported (the channel decides where calls go). */
 export interface MakeOptions {
   /** Named in errors and exposed as `client.address`; `/run/containerd/containerd.sock` by default. */
   readonly address?: string
@@ -170,11 +174,11 @@ export interface MakeOptions {
 }
 
 /**
- * A client over any connect transport: the unix socket's (`layer`), or one a
- * test or an embedder supplies, such as connect's `createRouterTransport`
- * serving fake handlers in memory. The transport's lifetime is the caller's.
+ * A client over any gRPC channel: the unix socket's (`layer`), or one a test
+ * or an embedder supplies, such as handlers answering in memory. The
+ * channel's lifetime is the caller's.
  */
-export const make = (transport: Transport, options: MakeOptions = {}): ContainerdClient => {
+export const make = (channel: GrpcChannel, options: MakeOptions = {}): ContainerdClient => {
   const address = options.address ?? defaultAddress
   const namespace = options.namespace ?? defaultNamespace
   const timeoutMillis = boundMillis(options.callTimeout ?? defaultCallTimeout)
@@ -193,9 +197,8 @@ export const make = (transport: Transport, options: MakeOptions = {}): Container
       timeoutMillis: bounded ? timeoutMillis : undefined
     }
     return Effect.tryPromise({
-      // connect reads 0 as "no deadline"; `undefined` would fall back to the transport's default.
       try: (signal) =>
-        transport.unary(method, signal, site.timeoutMillis ?? 0, headers, input).then((response) => response.message),
+        channel.unary(method, create(method.input, input), { signal, timeoutMs: site.timeoutMillis, headers }),
       catch: (cause) => toContainerdError(address, site, cause)
     })
   }
@@ -240,9 +243,9 @@ export const layer = (options: ContainerdClientOptions = {}): Layer.Layer<Contai
   Layer.effect(ContainerdClient)(
     Effect.map(
       Effect.acquireRelease(
-        Effect.sync(() => unixGrpcTransport(options.address ?? defaultAddress)),
-        (connection) => Effect.sync(connection.close)
+        Effect.sync(() => unixGrpcChannel(options.address ?? defaultAddress)),
+        (channel) => Effect.sync(channel.close)
       ),
-      (connection) => make(connection.transport, options)
+      (channel) => make(channel, options)
     )
   )

@@ -22,6 +22,8 @@ export interface ReceivedCall {
   /** `/containerd.services.tasks.v1.Tasks/Create` */
   readonly path: string
   readonly namespace: string | undefined
+  /** The `grpc-timeout` header, when the call had a deadline. */
+  readonly timeout: string | undefined
 }
 
 export interface FakeContainerd {
@@ -51,6 +53,30 @@ export const pathOf = (method: DescMethod): string => `/${method.parent.typeName
 export const never = (_request: unknown, context: { readonly signal: AbortSignal }): Promise<never> =>
   new Promise((_, reject) => context.signal.addEventListener("abort", () => reject(context.signal.reason)))
 
+/**
+ * Answers a call by hand: 200 with gRPC's content type, each chunk in its own
+ * DATA frame (a pause between writes keeps HTTP/2 from merging them), then
+ * the trailers, or none at all when `trailers` is left out.
+ */
+export const replyInFrames = (
+  response: Http2ServerResponse,
+  chunks: ReadonlyArray<Uint8Array>,
+  trailers?: Record<string, string>
+): void => {
+  response.writeHead(200, { "content-type": "application/grpc" })
+  const next = (index: number) => {
+    const chunk = chunks[index]
+    if (chunk === undefined) {
+      if (trailers !== undefined) response.addTrailers(trailers)
+      response.end()
+      return
+    }
+    response.write(chunk)
+    setTimeout(() => next(index + 1), 5)
+  }
+  next(0)
+}
+
 /** A fake containerd listening until the scope closes; then its socket and directory are gone. */
 export const make = (options: FakeOptions = {}): Effect.Effect<FakeContainerd, never, Scope.Scope> =>
   Effect.acquireRelease(
@@ -79,8 +105,12 @@ export const make = (options: FakeOptions = {}): Effect.Effect<FakeContainerd, n
 
       const router = connectNodeAdapter({ routes: (r) => options.routes?.(r, fake) })
       const server = createServer((request, response) => {
-        const namespace = request.headers["containerd-namespace"]
-        calls.push({ path: request.url, namespace: typeof namespace === "string" ? namespace : undefined })
+        const { "containerd-namespace": namespace, "grpc-timeout": timeout } = request.headers
+        calls.push({
+          path: request.url,
+          namespace: typeof namespace === "string" ? namespace : undefined,
+          timeout: typeof timeout === "string" ? timeout : undefined
+        })
         const answer = raw.get(request.url)
         if (answer === undefined) router(request, response)
         else answer(request, response)
