@@ -8,6 +8,7 @@
  * deleted — and probe no features: running a container is the real test.
  */
 import { resolve as resolvePath } from "node:path"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ContainerdClient from "../containerd/ContainerdClient.ts"
@@ -37,6 +38,8 @@ export interface RunFlags extends ContainerdFlags {
 
 export interface CheckFlags extends ContainerdFlags {
   readonly rootfs: string
+  /** Per smoke container; `undefined`: `checkRuntimes`'s default. */
+  readonly timeout: Duration.Duration | undefined
 }
 
 /** A registry (set up from the configuration and flags) and a client for the containerd the flags name. */
@@ -86,7 +89,10 @@ export const check = (options: CliOptions, flags: CheckFlags) =>
   Effect.gen(function*() {
     const output = yield* Output
     yield* setUpRegistry(options)
-    const report = yield* checkRuntimes({ rootfs: resolvePath(flags.rootfs) })
+    const report = yield* checkRuntimes({
+      rootfs: resolvePath(flags.rootfs),
+      ...(flags.timeout === undefined ? {} : { timeout: flags.timeout })
+    })
     yield* output.stdout(options.json ? formatJson(checkJson(report)) : checkText(report, output.stdoutStyle))
     return report.ok ? ExitCode.ok : ExitCode.failure
   }).pipe(Effect.catch(reportFailure(options)), Effect.flatMap(exitWith), Effect.provide(services(flags)))

@@ -25,21 +25,25 @@ const repeatedString = (name: string, metavar: string, description: string) =>
 const switchFlag = (name: string, description: string) =>
   Flag.Boolean(name).pipe(Flag.withDescription(description), Flag.withDefault(false))
 
-/** A bad duration is a usage error (exit 2), so it is checked while the command line is parsed. */
-const probeTimeout = Flag.String("probe-timeout").pipe(
-  Flag.withMetavar("DURATION"),
-  Flag.withDescription(
-    `How long each \`<runtime> features\` probe may take (500ms, 2s, 1m30s); default ${Duration.format(defaultTimeout)}`
-  ),
-  Flag.filterMap(
-    (text) => Result.getSuccess(parseTimeout(text)),
-    (text) =>
-      Result.match(parseTimeout(text), {
-        onFailure: (reason) => `a duration such as 500ms, 2s or 1m30s (${reason})`,
-        onSuccess: () => "a duration such as 500ms, 2s or 1m30s"
-      })
-  ),
-  Flag.optional
+/** A duration flag, in Go's syntax; a bad one is a usage error (exit 2), checked while the command line is parsed. */
+export const durationFlag = (name: string, description: string) =>
+  Flag.String(name).pipe(
+    Flag.withMetavar("DURATION"),
+    Flag.withDescription(description),
+    Flag.filterMap(
+      (text) => Result.getSuccess(parseTimeout(text)),
+      (text) =>
+        Result.match(parseTimeout(text), {
+          onFailure: (reason) => `a duration such as 500ms, 2s or 1m30s (${reason})`,
+          onSuccess: () => "a duration such as 500ms, 2s or 1m30s"
+        })
+    ),
+    Flag.optional
+  )
+
+const probeTimeout = durationFlag(
+  "probe-timeout",
+  `How long each \`<runtime> features\` probe may take (500ms, 2s, 1m30s); default ${Duration.format(defaultTimeout)}`
 )
 
 /** The flags shared by every command, accepted before or after the command name. */

@@ -28,7 +28,7 @@ import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
 import * as Doctor from "./Doctor.ts"
 import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
-import { type CliOptions, sharedFlags, toCliOptions } from "./Options.ts"
+import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
 import { internalErrorLine, plainStyle, usageErrorLines, usageHint } from "./Render.ts"
 
@@ -132,10 +132,18 @@ const run = Command.make(
 
 const check = Command.make(
   "check",
-  containerdFlags,
+  {
+    ...containerdFlags,
+    timeout: durationFlag("timeout", "How long each smoke container may take, creation and cleanup included; default 10s")
+  },
   (flags) =>
     withOptions((options) =>
-      Effect.flatMap(containerdCommands(), (commands) => commands.check(options, { ...where(flags), rootfs: flags.rootfs }))
+      Effect.flatMap(containerdCommands(), (commands) =>
+        commands.check(options, {
+          ...where(flags),
+          rootfs: flags.rootfs,
+          timeout: Option.getOrUndefined(flags.timeout)
+        }))
     )
 ).pipe(
   Command.withDescription(

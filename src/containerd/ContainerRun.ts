@@ -124,47 +124,60 @@ const isGone = (error: ContainerdError): boolean =>
 const warnCleanup = (what: string) => (error: ContainerdError) =>
   Effect.logWarning(`cleanup: could not ${what}: ${error.message}`)
 
-/** The container record, deleted again when the scope closes. */
+/**
+ * The container record, deleted again when the scope closes. The deletion is
+ * in place before the call, which stays interruptible: a create cut short
+ * (a timeout, Ctrl-C) may still have reached containerd, and deleting a
+ * container that was never made is a harmless `not_found`.
+ */
 const createContainer = (
   id: string,
   choice: RuntimeChoice,
   spec: ReturnType<typeof specAny>
 ): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
-  Effect.flatMap(ContainerdClient, (client) =>
-    Effect.acquireRelease(
-      client.createContainer({
-        id,
-        labels: { [labels.createdBy]: "oci-runtimes", [labels.runtime]: choice.runtime, [labels.pid]: String(process.pid) },
-        // The shim's options go here and only here: containerd 2.x reads any
-        // options on the task request as runc's, whatever the shim.
-        runtime: { name: choice.shim, ...(choice.options === undefined ? {} : { options: shimOptionsAny(choice.options) }) },
-        spec
-      }),
-      () => client.deleteContainer(id).pipe(Effect.catchIf(isGone, () => Effect.void), Effect.catch(warnCleanup(`delete container ${id}`)))
-    ))
+  Effect.gen(function*() {
+    const client = yield* ContainerdClient
+    yield* Effect.addFinalizer(() =>
+      client.deleteContainer(id).pipe(
+        Effect.catchIf(isGone, () => Effect.void),
+        Effect.catch(warnCleanup(`delete container ${id}`))
+      )
+    )
+    yield* client.createContainer({
+      id,
+      labels: { [labels.createdBy]: "oci-runtimes", [labels.runtime]: choice.runtime, [labels.pid]: String(process.pid) },
+      // The shim's options go here and only here: containerd 2.x reads any
+      // options on the task request as runc's, whatever the shim.
+      runtime: { name: choice.shim, ...(choice.options === undefined ? {} : { options: shimOptionsAny(choice.options) }) },
+      spec
+    })
+  })
 
 /**
  * The task (the shim and the container's init process), stopped and deleted
  * when the scope closes: killed unless it is known to have exited, waited
- * for, then deleted.
+ * for, then deleted. As for the container, the cleanup is in place before
+ * `Tasks.Create`, so that a runtime that hangs in `create` can be given up
+ * on at once rather than after the call's own timeout.
  */
 const createTask = (
   id: string,
   io: TaskIo,
   exited: { value: boolean }
 ): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
-  Effect.flatMap(ContainerdClient, (client) =>
-    Effect.acquireRelease(
-      client.createTask({ containerId: id, stdout: io.stdoutPath, stderr: io.stderrPath }),
-      () =>
-        Effect.gen(function*() {
-          if (!exited.value) {
-            yield* client.killTask(id, SIGKILL, { all: true }).pipe(Effect.catchIf(isGone, () => Effect.void))
-            yield* client.waitTask(id).pipe(Effect.timeout(killGrace), Effect.ignore)
-          }
-          yield* client.deleteTask(id).pipe(Effect.catchIf(isGone, () => Effect.void))
-        }).pipe(Effect.catch(warnCleanup(`stop and delete task ${id}`)))
-    ))
+  Effect.gen(function*() {
+    const client = yield* ContainerdClient
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        if (!exited.value) {
+          yield* client.killTask(id, SIGKILL, { all: true }).pipe(Effect.catchIf(isGone, () => Effect.void))
+          yield* client.waitTask(id).pipe(Effect.timeout(killGrace), Effect.ignore)
+        }
+        yield* client.deleteTask(id).pipe(Effect.catchIf(isGone, () => Effect.void))
+      }).pipe(Effect.catch(warnCleanup(`stop and delete task ${id}`)))
+    )
+    yield* client.createTask({ containerId: id, stdout: io.stdoutPath, stderr: io.stderrPath })
+  })
 
 /** Tells the user which of the runtime's options this containerd will not act on. */
 const warnIgnoredOptions = (choice: RuntimeChoice, output: RunOutput) =>

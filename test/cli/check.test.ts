@@ -1,6 +1,7 @@
+import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { address, namespaceContents, rootfs } from "../containerd/runSupport.ts"
-import { runCli, sandbox, stdoutJson } from "./harness.ts"
+import { executable, runCli, sandbox, stdoutJson } from "./harness.ts"
 
 const namespace = "cli-check-test"
 
@@ -73,6 +74,21 @@ describe("oci-runtimes check", () => {
     const run = await check({ "default-runtime": "ghost", runtimes: { ghost: missingShim } }, "--json")
     expect(run.code).toBe(1)
     expect(stdoutJson(run).ok).toBe(false)
+  })
+
+  it("fails a runtime whose container does not finish within --timeout, and removes it", async () => {
+    // It hangs in `create` for 2 s: long past the timeout, and short enough that containerd's shim, which
+    // waits for it whatever we do, is gone again soon after the test.
+    const hang = executable(join(sandbox().dir, "hanging-runtime"), "#!/bin/sh\nexec sleep 2\n")
+    const run = await check({ runtimes: { hang: { path: hang } } }, "--json", "--timeout", "500ms")
+    const result = stdoutJson(run).runtimes.find((runtime: { name: string }) => runtime.name === "hang")
+    expect(result).toMatchObject({ ok: false, error: "did not finish within 500ms" })
+    expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+  })
+
+  it("refuses a --timeout that is not a duration as a usage error", async () => {
+    const run = await check({}, "--timeout", "soon")
+    expect(run.code).toBe(2)
   })
 
   it("prints a table with a verdict per runtime and a summary", async () => {
