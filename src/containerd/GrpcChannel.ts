@@ -150,11 +150,13 @@ const utf8Decoder = new TextDecoder()
 
 /**
  * `grpc-message` is percent-encoded UTF-8. Decoded leniently, as gRPC asks:
- * a `%` not followed by two hex digits stays as it is, and bytes that are not
- * UTF-8 become U+FFFD, so a sloppy server's words still come through.
+ * a `%` not followed by two hex digits stays as it is, bytes that are not
+ * UTF-8 become U+FFFD, and a server that sent raw UTF-8 (which Node hands us
+ * one byte per character) is read as UTF-8 too, so its words still come
+ * through.
  */
 export const decodeGrpcMessage = (encoded: string): string => {
-  if (!encoded.includes("%")) return encoded
+  if (/^[\x20-\x24\x26-\x7e]*$/.test(encoded)) return encoded
   const bytes: Array<number> = []
   for (let i = 0; i < encoded.length; i++) {
     const code = encoded.charCodeAt(i)
@@ -167,8 +169,14 @@ export const decodeGrpcMessage = (encoded: string): string => {
         continue
       }
     }
-    if (code < 0x80) bytes.push(code)
-    else for (const byte of utf8Encoder.encode(encoded[i])) bytes.push(byte)
+    if (code <= 0xff) {
+      bytes.push(code)
+      continue
+    }
+    // Only a string from elsewhere than Node's headers can hold wider characters: their UTF-8.
+    const point = encoded.codePointAt(i) ?? code
+    if (point > 0xffff) i++
+    for (const byte of utf8Encoder.encode(String.fromCodePoint(point))) bytes.push(byte)
   }
   return utf8Decoder.decode(new Uint8Array(bytes))
 }
@@ -371,18 +379,21 @@ export const unixGrpcChannel = (socketPath: string): UnixGrpcChannel => {
       let headers: IncomingHttpHeaders | undefined
       let trailers: IncomingHttpHeaders | undefined
       stream.on("error", (cause) => settle(transportError(cause)))
+      /** Whether the server finished its reply: trailers came, or the headers ended the stream (trailers-only). */
+      let complete = false
       let ended = false
       stream.once("end", () => (ended = true))
       stream.once("close", () => {
         callEnded(on)
-        // A dropped connection ends the stream's body too; only an END_STREAM with no reset is the server's reply.
-        const endedCleanly = ended && !on.destroyed && (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) === constants.NGHTTP2_NO_ERROR
-        if (!endedCleanly) return settle(endedError(stream, on))
-        if (headers === undefined) return settle(protocolError("grpc: the stream ended without response headers"))
-        settle(outcomeOf(trailers, headers, reader))
+        if (complete && headers !== undefined) return settle(outcomeOf(trailers, headers, reader))
+        // A dropped connection ends the stream's body too: only an END_STREAM without a reset is the server's.
+        const reset = (stream.rstCode ?? constants.NGHTTP2_NO_ERROR) !== constants.NGHTTP2_NO_ERROR
+        if (!ended || reset || on.destroyed) return settle(endedError(stream, on))
+        settle(protocolError("grpc: the server ended the call without a grpc-status"))
       })
-      stream.once("response", (incoming) => {
+      stream.once("response", (incoming, flags) => {
         headers = incoming
+        complete = (flags & constants.NGHTTP2_FLAG_END_STREAM) !== 0
         const status = Number(incoming[":status"])
         if (status !== 200) {
           return settle(
@@ -399,7 +410,10 @@ export const unixGrpcChannel = (socketPath: string): UnixGrpcChannel => {
         const violation = reader.push(chunk)
         if (violation !== undefined) settle(violation)
       })
-      stream.once("trailers", (incoming) => (trailers = incoming))
+      stream.once("trailers", (incoming) => {
+        trailers = incoming
+        complete = true
+      })
     })
 
   const close = () => {

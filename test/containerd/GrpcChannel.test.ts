@@ -85,6 +85,24 @@ describe("the gRPC framing", () => {
       expect(error.reason).toMatchObject({ _tag: "Status", code: 9, detail: words })
     }))
 
+  it.live("a grpc-message sent as raw UTF-8 rather than percent-encoded still reads as UTF-8", () =>
+    Effect.gen(function*() {
+      const words = "état: déjà vu ✓"
+      const client = yield* versionAnsweredBy((_request, response) =>
+        // Node writes a header's string one byte per character, so latin1 puts the UTF-8 bytes on the wire as they are.
+        FakeContainerd.replyInFrames(response, [], {
+          "grpc-status": "2",
+          "grpc-message": Buffer.from(words, "utf8").toString("latin1")
+        })
+      )
+      const error = yield* Effect.flip(client.version)
+      expect(error.reason).toMatchObject({ _tag: "Status", code: 2, detail: words })
+    }))
+
+  it("characters beyond Latin-1 in a message from another channel are kept", () => {
+    expect(decodeGrpcMessage("100%25 ✓ 🐳")).toBe("100% ✓ 🐳")
+  })
+
   it("a percent sign not followed by two hex digits is kept as sent", () => {
     expect(decodeGrpcMessage("50%zz off, 7%")).toBe("50%zz off, 7%")
   })
