@@ -30,8 +30,13 @@ const modifiedAt = (path) => {
   }
 }
 
-/** The newest modification time of the sources, or 0 when they are not there (an installed package). */
+/**
+ * The newest modification time of the sources, or 0 outside a git checkout:
+ * an installed package ships its sources but nobody edits them there, and the
+ * scan costs a short command about a tenth of its time.
+ */
 const newestSource = () => {
+  if (modifiedAt(here("../.git")) === undefined) return 0
   const root = here("../src/")
   let newest = 0
   let entries = []
