@@ -1,23 +1,13 @@
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { address, namespaceContents, rootfs } from "../containerd/runSupport.ts"
+import { containerdFlags, namespaceContents } from "../containerd/runSupport.ts"
 import { executable, runCli, sandbox, stdoutJson } from "./harness.ts"
 
 const namespace = "cli-check-test"
 
 const check = (config: unknown, ...rest: Array<string>) => {
   const box = sandbox()
-  return runCli([
-    "check",
-    ...box.flags(box.config(config)),
-    "--address",
-    address(),
-    "--namespace",
-    namespace,
-    "--rootfs",
-    rootfs(),
-    ...rest
-  ])
+  return runCli(["check", ...box.flags(box.config(config)), ...containerdFlags(namespace), ...rest])
 }
 
 /** A runtime whose binary is not an OCI runtime at all: `true` accepts `create` and creates nothing. */

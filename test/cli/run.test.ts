@@ -1,7 +1,15 @@
 import { spawn } from "node:child_process"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { address, hostileArgument, namespaceContents, recorder, rootfs, scratchDir } from "../containerd/runSupport.ts"
+import {
+  address,
+  containerdFlags,
+  hostileArgument,
+  namespaceContents,
+  recorder,
+  rootfs,
+  scratchDir
+} from "../containerd/runSupport.ts"
 import { bin, node, repoRoot, runCli, sandbox } from "./harness.ts"
 
 const namespace = "cli-run-test"
@@ -9,17 +17,7 @@ const namespace = "cli-run-test"
 /** `oci-runtimes run` on the private containerd, in a sandbox of its own, with `config` as daemon.json. */
 const runArgs = (config: unknown, rest: ReadonlyArray<string>) => {
   const box = sandbox()
-  return [
-    "run",
-    ...box.flags(box.config(config)),
-    "--address",
-    address(),
-    "--namespace",
-    namespace,
-    "--rootfs",
-    rootfs(),
-    ...rest
-  ]
+  return ["run", ...box.flags(box.config(config)), ...containerdFlags(namespace), ...rest]
 }
 
 /** The CLI as a live process, for what happens while it runs: the first output, a signal. */

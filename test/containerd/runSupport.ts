@@ -12,6 +12,9 @@ export const runc = "/usr/sbin/runc"
 export const address = () => inject("containerdAddress")
 export const rootfs = () => inject("busyboxRootfs")
 
+/** `--address … --namespace NS --rootfs …`: the CLI flags that point a command at the private containerd. */
+export const containerdFlags = (namespace: string) => ["--address", address(), "--namespace", namespace, "--rootfs", rootfs()]
+
 /** A fresh directory under the run's scratch directory. */
 export const scratchDir = (prefix: string) => mkdtempSync(join(inject("scratch"), `${prefix}-`))
 
