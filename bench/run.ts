@@ -187,8 +187,8 @@ if (process.getuid?.() !== 0) {
     const emptyJson = join(scratch.dir, "empty.json")
     writeFileSync(emptyJson, "{}")
     const where = ["--address", containerd.address, "--namespace", "bench"]
-    const ours = (...args: Array<string>) => () =>
-      spawnSync(process.execPath, [bin, ...args, ...where, "--data-root", join(scratch.dir, "data")], {
+    const ours = (command: string, ...args: Array<string>) => () =>
+      spawnSync(process.execPath, [bin, command, ...where, "--data-root", join(scratch.dir, "data"), ...args], {
         stdio: ["ignore", "pipe", "pipe"]
       })
     let next = 0

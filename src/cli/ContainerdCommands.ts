@@ -11,6 +11,7 @@ import { resolve as resolvePath } from "node:path"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { ConfigWarning } from "../config/Problem.ts"
 import * as ContainerdClient from "../containerd/ContainerdClient.ts"
 import { runInContainer } from "../containerd/ContainerRun.ts"
 import { checkRuntimes } from "../containerd/SmokeCheck.ts"
@@ -52,14 +53,37 @@ const services = (flags: ContainerdFlags) =>
     })
   )
 
+/** Flags that mean nothing to a command that always writes scripts and never probes. */
+const ignoredFlags = (options: CliOptions): ReadonlyArray<ConfigWarning> => [
+  ...(options.writeWrappers
+    ? [new ConfigWarning({ path: "--write-wrappers", message: "ignored: missing wrapper scripts are always written here" })]
+    : []),
+  ...(options.probeTimeout === undefined
+    ? []
+    : [new ConfigWarning({ path: "--probe-timeout", message: "ignored: no features are probed here" })])
+]
+
 /** Reads the configuration and sets the registry's table up, printing its warnings. */
 const setUpRegistry = (options: CliOptions) =>
   Effect.gen(function*() {
     const { config } = yield* loadConfig(options)
     const table = yield* (yield* Registry.RuntimeRegistry).reload(config)
-    yield* printWarnings(table.warnings)
+    yield* printWarnings([...ignoredFlags(options), ...table.warnings])
     return table
   })
+
+/** Prints a warning from the containerd side of a run as the configuration's are printed. */
+const containerdWarning = (output: Output) => (message: string) =>
+  output.stderr(warningLine({ path: "containerd", message }, output.stderrStyle))
+
+/**
+ * A reader of our stdout that went away (`run … | head -1`): the run stops,
+ * as a Go program dies of SIGPIPE, with its exit status 141 (128 + SIGPIPE).
+ */
+const isBrokenPipe = (error: { readonly _tag: string; readonly reason?: unknown }) =>
+  error._tag === "ResultWriteError" && error.reason === "broken pipe"
+
+const brokenPipeStatus = 141
 
 /** Ends the command with `code` unless it is 0; after `reportFailure`, which would take it for an error. */
 const exitWith = (code: number) => code === 0 ? Effect.void : Effect.fail(new CommandExit(code))
@@ -74,15 +98,15 @@ export const run = (options: CliOptions, flags: RunFlags) =>
     yield* setUpRegistry(options)
     const result = yield* runInContainer(
       { runtime: flags.runtime, rootfs: resolvePath(flags.rootfs), args: flags.command },
-      {
-        // The container's stdout is the result; a reader that went away must not stop the container's run.
-        stdout: (chunk) => output.stdoutBytes(chunk).pipe(Effect.ignore),
-        stderr: output.stderrBytes,
-        warning: (message) => output.stderr(warningLine({ path: "containerd", message }, output.stderrStyle))
-      }
+      { stdout: output.stdoutBytes, stderr: output.stderrBytes, warning: containerdWarning(output) }
     )
     return result.exitStatus
-  }).pipe(Effect.catch(reportFailure(options)), Effect.flatMap(exitWith), Effect.provide(services(flags)))
+  }).pipe(
+    Effect.catchIf(isBrokenPipe, () => Effect.succeed(brokenPipeStatus)),
+    Effect.catch(reportFailure(options)),
+    Effect.flatMap(exitWith),
+    Effect.provide(services(flags))
+  )
 
 /** Tries every runtime with a smoke container; exit 1 when the default runtime fails. */
 export const check = (options: CliOptions, flags: CheckFlags) =>
@@ -91,6 +115,7 @@ export const check = (options: CliOptions, flags: CheckFlags) =>
     yield* setUpRegistry(options)
     const report = yield* checkRuntimes({
       rootfs: resolvePath(flags.rootfs),
+      warning: containerdWarning(output),
       ...(flags.timeout === undefined ? {} : { timeout: flags.timeout })
     })
     yield* output.stdout(options.json ? formatJson(checkJson(report)) : checkText(report, output.stdoutStyle))

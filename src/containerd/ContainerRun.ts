@@ -3,38 +3,36 @@
  * resolved by the registry: what `oci-runtimes run` and `check` do, and what an
  * embedding daemon calls.
  *
- * The container and its task are scoped resources. Whatever ends the run —
- * the command exiting, a failure at any step, an interruption (Ctrl-C), the
- * shim dying — the task is killed and deleted and the container deleted
- * before the effect completes. Resolution and the pre-flight check come
- * first, so a runtime that cannot work never creates anything in containerd.
+ * The container and its task are scoped resources (see `ContainerLifecycle`).
+ * Whatever ends the run — the command exiting, a failure at any step, an
+ * interruption (Ctrl-C), the shim dying, a sink that fails — the task is
+ * killed and deleted and the container deleted before the effect completes.
+ * Resolution and the pre-flight checks come first, so a runtime that cannot
+ * work never creates anything in containerd.
  */
 import { randomBytes } from "node:crypto"
+import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Fiber from "effect/Fiber"
 import * as FileSystem from "effect/FileSystem"
 import * as Schema from "effect/Schema"
-import type * as Scope from "effect/Scope"
 import { describeSystemError } from "../host/SystemError.ts"
 import { type GetError, RuntimeRegistry } from "../registry/Registry.ts"
 import type { RuntimeChoice } from "../registry/RuntimeTable.ts"
 import type { CgroupDriver } from "../registry/RuntimePlan.ts"
 import { ContainerdClient } from "./ContainerdClient.ts"
-import { type ContainerdError, hasStatus, StatusCode } from "./ContainerdError.ts"
+import type { ContainerdError } from "./ContainerdError.ts"
 import { ignoredOptionFields } from "./ContainerdVersion.ts"
+import {
+  type CleanupReport,
+  containerResource,
+  retryWhileUnreachable,
+  type TaskState,
+  taskResource
+} from "./ContainerLifecycle.ts"
 import { minimalSpec, type SpecError, specAny } from "./OciSpec.ts"
-import { shimOptionsAny } from "./ShimOptionsWire.ts"
-import { awaitForwarding, forwardTaskOutput, openTaskIo, type TaskIo, type TaskIoError } from "./TaskIo.ts"
-
-/** Labels on every container oci-runtimes creates, so that leftovers of a crashed run can be found. */
-export const labels = {
-  /** Always `oci-runtimes`: `ctr containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'`. */
-  createdBy: "io.oci-runtimes.created-by",
-  /** The runtime name the container was run with. */
-  runtime: "io.oci-runtimes.runtime",
-  /** The process that created it; a container whose creator is gone was left by a crash. */
-  pid: "io.oci-runtimes.pid"
-} as const
+import { awaitForwarding, forwardTaskOutput, openTaskIo, type TaskIoError } from "./TaskIo.ts"
 
 export interface RunRequest {
   /** The runtime name, as a container asks for it; `""`: the default runtime. */
@@ -49,11 +47,19 @@ export interface RunRequest {
   readonly id?: string
 }
 
-/** Where the container's output goes, chunk by chunk, as it is written. */
-export interface RunOutput {
-  readonly stdout: (chunk: Uint8Array) => Effect.Effect<void>
-  readonly stderr: (chunk: Uint8Array) => Effect.Effect<void>
-  /** Things worth telling the user that do not stop the run (options this containerd ignores). */
+/**
+ * Where the container's output goes, chunk by chunk, as it is written. A
+ * sink that fails (our own stdout closed: `run … | head -1`) ends the run:
+ * the container is stopped and removed, and the run fails with that error.
+ */
+export interface RunOutput<E = never> {
+  readonly stdout: (chunk: Uint8Array) => Effect.Effect<void, E>
+  readonly stderr: (chunk: Uint8Array) => Effect.Effect<void, E>
+  /**
+   * What is worth telling but does not stop the run: options this containerd
+   * ignores, output cut off, a cleanup step that failed. Logged as warnings
+   * when not given.
+   */
   readonly warning?: (message: string) => Effect.Effect<void>
 }
 
@@ -78,13 +84,11 @@ export class InvalidRootfs extends Schema.TaggedError<InvalidRootfs>()("InvalidR
 
 export type RunError = GetError | InvalidRootfs | ContainerdError | TaskIoError | SpecError
 
-/** How long the container's output may keep coming after its command exited (the shim's last copy). */
+/**
+ * How long the container's output may stall after its command exited before
+ * the rest is given up on. Output still moving is always waited for.
+ */
 const drainGrace = Duration.seconds(2)
-
-/** How long cleanup waits for a killed task to exit before deleting it anyway. */
-const killGrace = Duration.seconds(10)
-
-const SIGKILL = 9
 
 /**
  * A fresh container id: recognisably ours, naming the runtime, unique. containerd
@@ -108,96 +112,65 @@ const usesSystemdCgroups = (choice: RuntimeChoice, driver: CgroupDriver): boolea
 export const cgroupsPath = (id: string, systemd: boolean): string =>
   systemd ? `system.slice:oci-runtimes:${id}` : `/oci-runtimes/${id}`
 
-/** The rootfs must be a directory: checked before anything is created, as a pre-flight check. */
+/**
+ * The rootfs must be a directory, and not the host's own root: runc mounts
+ * /proc, /dev and /sys inside it and the container may write to it.
+ * Checked before anything is created, as a pre-flight check.
+ */
 const checkRootfs = (path: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(path)).pipe(
-    Effect.mapError((error) => new InvalidRootfs({ path, reason: describeSystemError(error) })),
-    Effect.flatMap((info) =>
-      info.type === "Directory" ? Effect.void : Effect.fail(new InvalidRootfs({ path, reason: "not a directory" }))
-    )
-  )
-
-/** Errors that mean "already gone", which cleanup does not need to hear about. */
-const isGone = (error: ContainerdError): boolean =>
-  hasStatus(error, StatusCode.NotFound) || hasStatus(error, StatusCode.FailedPrecondition)
-
-const warnCleanup = (what: string) => (error: ContainerdError) =>
-  Effect.logWarning(`cleanup: could not ${what}: ${error.message}`)
-
-/**
- * The container record, deleted again when the scope closes. The deletion is
- * in place before the call, which stays interruptible: a create cut short
- * (a timeout, Ctrl-C) may still have reached containerd, and deleting a
- * container that was never made is a harmless `not_found`.
- */
-const createContainer = (
-  id: string,
-  choice: RuntimeChoice,
-  spec: ReturnType<typeof specAny>
-): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
   Effect.gen(function*() {
-    const client = yield* ContainerdClient
-    yield* Effect.addFinalizer(() =>
-      client.deleteContainer(id).pipe(
-        Effect.catchIf(isGone, () => Effect.void),
-        Effect.catch(warnCleanup(`delete container ${id}`))
-      )
+    if (path === "" || path === "/") {
+      return yield* new InvalidRootfs({ path, reason: path === "" ? "no path given" : "it is the host's root directory" })
+    }
+    const info = yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(path)).pipe(
+      Effect.mapError((error) => new InvalidRootfs({ path, reason: describeSystemError(error) }))
     )
-    yield* client.createContainer({
-      id,
-      labels: { [labels.createdBy]: "oci-runtimes", [labels.runtime]: choice.runtime, [labels.pid]: String(process.pid) },
-      // The shim's options go here and only here: containerd 2.x reads any
-      // options on the task request as runc's, whatever the shim.
-      runtime: { name: choice.shim, ...(choice.options === undefined ? {} : { options: shimOptionsAny(choice.options) }) },
-      spec
-    })
+    if (info.type !== "Directory") return yield* new InvalidRootfs({ path, reason: "not a directory" })
   })
 
 /**
- * The task (the shim and the container's init process), stopped and deleted
- * when the scope closes: killed unless it is known to have exited, waited
- * for, then deleted. As for the container, the cleanup is in place before
- * `Tasks.Create`, so that a runtime that hangs in `create` can be given up
- * on at once rather than after the call's own timeout.
+ * Tells the user which of the runtime's options this containerd will not act
+ * on. Only a warning: a containerd that cannot say its version still runs
+ * containers, so a failure here is ignored.
  */
-const createTask = (
-  id: string,
-  io: TaskIo,
-  exited: { value: boolean }
-): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
+const warnIgnoredOptions = (choice: RuntimeChoice, warn: CleanupReport) =>
   Effect.gen(function*() {
-    const client = yield* ContainerdClient
-    yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        if (!exited.value) {
-          yield* client.killTask(id, SIGKILL, { all: true }).pipe(Effect.catchIf(isGone, () => Effect.void))
-          yield* client.waitTask(id).pipe(Effect.timeout(killGrace), Effect.ignore)
-        }
-        yield* client.deleteTask(id).pipe(Effect.catchIf(isGone, () => Effect.void))
-      }).pipe(Effect.catch(warnCleanup(`stop and delete task ${id}`)))
-    )
-    yield* client.createTask({ containerId: id, stdout: io.stdoutPath, stderr: io.stderrPath })
-  })
-
-/** Tells the user which of the runtime's options this containerd will not act on. */
-const warnIgnoredOptions = (choice: RuntimeChoice, output: RunOutput) =>
-  Effect.gen(function*() {
-    if (choice.options === undefined || output.warning === undefined) return
+    if (choice.options === undefined) return
     const { version } = yield* (yield* ContainerdClient).version
     for (const ignored of ignoredOptionFields(version, choice.options)) {
-      yield* output.warning(`runtime ${choice.runtime}: containerd ${version} ignores option ${ignored.goName}: ${ignored.reason}`)
+      yield* warn(`runtime ${choice.runtime}: containerd ${version} ignores option ${ignored.goName}: ${ignored.reason}`)
     }
-  })
+  }).pipe(Effect.ignore)
+
+/**
+ * The output's sinks, turned so that the first failure is handed to `failed`
+ * and every later chunk is read and dropped: the output must keep flowing
+ * until the task is stopped.
+ */
+const failingOnce = <E>(output: RunOutput<E>, failed: Deferred.Deferred<never, E>) => {
+  let broken = false
+  const guard = (sink: (chunk: Uint8Array) => Effect.Effect<void, E>) => (chunk: Uint8Array) =>
+    broken ? Effect.void : sink(chunk).pipe(
+      Effect.catch((error) =>
+        Effect.suspend(() => {
+          broken = true
+          return Deferred.fail(failed, error)
+        })
+      ),
+      Effect.asVoid
+    )
+  return { stdout: guard(output.stdout), stderr: guard(output.stderr) }
+}
 
 /**
  * Runs `request.args` in a new container with the runtime `request.runtime`
  * resolves to, streaming its output to `output` as it is written, and returns
  * its exit status once the container and its task are gone again.
  */
-export const runInContainer = (
+export const runInContainer = <E = never>(
   request: RunRequest,
-  output: RunOutput
-): Effect.Effect<RunResult, RunError, RuntimeRegistry | ContainerdClient | FileSystem.FileSystem> =>
+  output: RunOutput<E>
+): Effect.Effect<RunResult, RunError | E, RuntimeRegistry | ContainerdClient | FileSystem.FileSystem> =>
   Effect.scoped(Effect.gen(function*() {
     const registry = yield* RuntimeRegistry
     const choice = yield* registry.get(request.runtime)
@@ -211,17 +184,29 @@ export const runInContainer = (
       cgroupsPath: cgroupsPath(id, usesSystemdCgroups(choice, cgroupDriver))
     }))
     const client = yield* ContainerdClient
+    const warn = output.warning ?? ((message: string) => Effect.logWarning(message))
+    const task: TaskState = { exited: false, gone: true }
     const [io] = yield* Effect.all([
       openTaskIo(),
-      createContainer(id, choice, specAny(spec)),
-      warnIgnoredOptions(choice, output)
+      containerResource(id, choice, specAny(spec), task, warn),
+      warnIgnoredOptions(choice, warn)
     ], { concurrency: "unbounded" })
-    const exited = { value: false }
-    yield* createTask(id, io, exited)
-    const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, output))
+    // Forwarding starts before the task so that it outlives it: cleanup then
+    // stops the task while its output is still being read, and the shim never
+    // waits on a full pipe.
+    const sinkFailed = yield* Deferred.make<never, E>()
+    const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, failingOnce(output, sinkFailed)))
+    yield* taskResource(id, { stdout: io.stdoutPath, stderr: io.stderrPath }, task, warn)
     yield* client.startTask(id)
-    const { exitStatus } = yield* client.waitTask(id)
-    exited.value = true
-    yield* awaitForwarding(forwarding, drainGrace)
+    // A sink that fails, or a FIFO that cannot be read, ends the run at once rather than after the command.
+    const { exitStatus } = yield* Effect.raceAllFirst([
+      retryWhileUnreachable(client.waitTask(id)),
+      Deferred.await(sinkFailed),
+      Fiber.join(forwarding).pipe(Effect.andThen(Effect.never))
+    ])
+    task.exited = true
+    if ((yield* awaitForwarding(forwarding, io, drainGrace)) === "GraceExpired") {
+      yield* warn(`the output of container ${id} stopped without an end for ${Duration.format(drainGrace)}; the rest is lost`)
+    }
     return { containerId: id, runtime: choice.runtime, shim: choice.shim, exitStatus }
   }))

@@ -82,7 +82,5 @@ export const codeName = (code: number): string => codeNames[code] ?? `code_${cod
 
 /** The gRPC status codes the lifecycle code reacts to. */
 export const StatusCode = {
-  NotFound: 5,
-  AlreadyExists: 6,
-  FailedPrecondition: 9
+  NotFound: 5
 } as const

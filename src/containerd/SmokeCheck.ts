@@ -52,8 +52,10 @@ export interface CheckOptions {
   readonly rootfs: string
   /** How many smoke containers run at once; 4 by default. */
   readonly concurrency?: number
-  /** How long one smoke container may take; 10 s by default. */
+  /** How long one smoke container may run before it is given up on (its cleanup comes on top); 10 s by default. */
   readonly timeout?: Duration.Input
+  /** Where warnings go (options a containerd ignores, cleanup that failed); logged when not given. */
+  readonly warning?: (message: string) => Effect.Effect<void>
 }
 
 /** The last line of what the container wrote to stderr, for a failure message. */
@@ -78,7 +80,8 @@ const smokeTest = ({ name, shim }: ResolvedRuntime, options: CheckOptions) =>
     const [elapsed, outcome] = yield* Effect.timed(
       runInContainer({ runtime: name, rootfs: options.rootfs, args: smokeCommand }, {
         stdout: (chunk) => Effect.sync(() => (stdout += stdoutText.decode(chunk, { stream: true }))),
-        stderr: (chunk) => Effect.sync(() => (stderr += stderrText.decode(chunk, { stream: true })))
+        stderr: (chunk) => Effect.sync(() => (stderr += stderrText.decode(chunk, { stream: true }))),
+        ...(options.warning === undefined ? {} : { warning: options.warning })
       }).pipe(
         Effect.timeoutOrElse({
           duration: timeout,

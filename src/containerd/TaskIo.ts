@@ -41,7 +41,7 @@ import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { getSystemErrorMessage } from "node:util"
 import * as NodeStream from "@effect/platform-node/NodeStream"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Option from "effect/Option"
@@ -103,6 +103,14 @@ export interface TaskIo {
   readonly stdout: Stream.Stream<Uint8Array, TaskIoError>
   /** As `stdout`, for the stderr FIFO. */
   readonly stderr: Stream.Stream<Uint8Array, TaskIoError>
+  /** How `forwardTaskOutput` is getting on, for `awaitForwarding` to tell a stall from slow progress. */
+  readonly progress: ForwardingProgress
+}
+
+/** When forwarding last moved a chunk, and how many chunks its sinks are writing right now. */
+export interface ForwardingProgress {
+  lastMovedAt: number
+  writing: number
 }
 
 /** Where a chunk goes, e.g. our own process's stdout. */
@@ -202,9 +210,20 @@ export const openTaskIo = Effect.fnUntraced(function*(
     stdoutPath,
     stderrPath,
     stdout: outputStream(stdoutPath, stdoutEnd),
-    stderr: outputStream(stderrPath, stderrEnd)
+    stderr: outputStream(stderrPath, stderrEnd),
+    progress: { lastMovedAt: Date.now(), writing: 0 }
   }
 })
+
+/** A sink that records in `progress` when it starts and finishes each chunk. */
+const tracked = <E, R>(progress: ForwardingProgress, sink: ChunkSink<E, R>): ChunkSink<E, R> => (chunk) =>
+  Effect.suspend(() => {
+    progress.writing++
+    return sink(chunk)
+  }).pipe(Effect.ensuring(Effect.sync(() => {
+    progress.writing--
+    progress.lastMovedAt = Date.now()
+  })))
 
 /**
  * Hands every chunk of both streams to its sink as it arrives, and completes
@@ -215,28 +234,41 @@ export const forwardTaskOutput = <E1, R1, E2, R2>(
   io: TaskIo,
   sinks: { readonly stdout: ChunkSink<E1, R1>; readonly stderr: ChunkSink<E2, R2> }
 ): Effect.Effect<void, TaskIoError | E1 | E2, R1 | R2> =>
-  Effect.all([Stream.runForEach(io.stdout, sinks.stdout), Stream.runForEach(io.stderr, sinks.stderr)], {
-    concurrency: 2,
-    discard: true
-  })
+  Effect.all([
+    Stream.runForEach(io.stdout, tracked(io.progress, sinks.stdout)),
+    Stream.runForEach(io.stderr, tracked(io.progress, sinks.stderr))
+  ], { concurrency: 2, discard: true })
 
-/** Whether the forwarding saw both ends of file, or was cut off when the grace time ran out. */
+/** Whether the forwarding saw both ends of file, or was cut off when it stalled. */
 export type ForwardingOutcome = "Drained" | "GraceExpired"
 
+/** Whether forwarding has neither written nor moved a chunk for `graceMillis`. */
+const stalled = (progress: ForwardingProgress, graceMillis: number): boolean =>
+  progress.writing === 0 && Date.now() - progress.lastMovedAt >= graceMillis
+
 /**
- * After the task has exited: waits up to `grace` for the forwarding to reach
- * both ends of file, then interrupts it. The shim closes the FIFOs only once
- * nothing holds the task's output pipe any more, which a process that escaped
- * the container could postpone for ever.
+ * After the task has exited: waits for the forwarding to reach both ends of
+ * file for as long as output keeps moving — a slow reader of our own output
+ * (`| less`) only makes it slower — and interrupts it once nothing has moved
+ * for `grace`. The shim closes the FIFOs only once nothing holds the task's
+ * output pipe any more, which a process that escaped the container could
+ * postpone for ever.
  */
 export const awaitForwarding = <E>(
   forwarding: Fiber.Fiber<void, E>,
+  io: TaskIo,
   grace: Duration.Input
-): Effect.Effect<ForwardingOutcome, E> =>
-  Fiber.join(forwarding).pipe(
-    Effect.timeoutOption(grace),
+): Effect.Effect<ForwardingOutcome, E> => {
+  const graceMillis = Duration.toMillis(Duration.fromInputUnsafe(grace))
+  const check: Effect.Effect<ForwardingOutcome, E> = Fiber.join(forwarding).pipe(
+    Effect.timeoutOption(graceMillis),
     Effect.flatMap(Option.match({
       onSome: () => Effect.succeed<ForwardingOutcome>("Drained"),
-      onNone: () => Fiber.interrupt(forwarding).pipe(Effect.as<ForwardingOutcome>("GraceExpired"))
+      onNone: () =>
+        stalled(io.progress, graceMillis)
+          ? Fiber.interrupt(forwarding).pipe(Effect.as<ForwardingOutcome>("GraceExpired"))
+          : Effect.suspend(() => check)
     }))
   )
+  return check
+}

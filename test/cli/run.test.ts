@@ -121,6 +121,30 @@ describe("oci-runtimes run", () => {
     expect(live.output().stdout).toBe("first\nsecond\n")
   })
 
+  it("stops the container and exits 141 when its reader goes away, as `run … | head -1` does", async () => {
+    const live = started(runArgs({}, ["--", "/bin/busybox", "yes"]))
+    await live.firstOutput
+    live.child.stdout.destroy()
+    const exit = await live.exited
+    expect(exit.code).toBe(141)
+    expect(live.output().stderr).toBe("")
+    expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+  })
+
+  it("refuses the host's root directory as the rootfs", async () => {
+    const box = sandbox()
+    const run = await runCli(["run", ...box.flags(box.config({})), ...containerdFlags(namespace).slice(0, 4), "--rootfs", "/", "--", "true"])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toContain("it is the host's root directory")
+  })
+
+  it("warns that --write-wrappers and --probe-timeout mean nothing to it", async () => {
+    const run = await runCli(runArgs({}, ["--write-wrappers", "--probe-timeout", "1s", "--", "/bin/busybox", "true"]))
+    expect(run.code).toBe(0)
+    expect(run.stderr).toContain("warning: --write-wrappers: ignored")
+    expect(run.stderr).toContain("warning: --probe-timeout: ignored")
+  })
+
   for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]] as const) {
     it(`kills and removes the container on ${signal} and exits ${code}`, async () => {
       const live = started(runArgs({}, ["--", "/bin/sh", "-c", "echo up; exec sleep 30"]))

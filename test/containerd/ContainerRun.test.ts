@@ -8,7 +8,8 @@ import { existsSync } from "node:fs"
 import { join } from "node:path"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
-import { labels, runInContainer, type RunOutput } from "../../src/containerd/ContainerRun.ts"
+import { labels } from "../../src/containerd/ContainerLifecycle.ts"
+import { runInContainer, type RunOutput } from "../../src/containerd/ContainerRun.ts"
 import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
@@ -16,6 +17,18 @@ import * as Registry from "../../src/registry/Registry.ts"
 import { address, hostileArgument, namespaceContents, recorder, rootfs, scratchDir } from "./runSupport.ts"
 
 const namespace = "run-library-test"
+
+/** The create calls the client was asked for since the last `withRuntimes`. */
+const creates: Array<string> = []
+
+/** The client of the private containerd, recording every create it is asked for. */
+const recordingClient = Layer.effect(ContainerdClient.ContainerdClient)(
+  Effect.map(ContainerdClient.ContainerdClient, (client): ContainerdClient.ContainerdClient => ({
+    ...client,
+    createContainer: (container) => Effect.suspend(() => (creates.push("Containers.Create"), client.createContainer(container))),
+    createTask: (request) => Effect.suspend(() => (creates.push("Tasks.Create"), client.createTask(request)))
+  }))
+).pipe(Layer.provide(ContainerdClient.layer({ address: address(), namespace })))
 
 /** A registry over the real host, reloaded with `runtimes`, and a client of the private containerd. */
 const withRuntimes = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}) => {
@@ -28,10 +41,8 @@ const withRuntimes = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonCo
     execRoot: join(dir, "exec"),
     ...more
   }
-  const services = Layer.mergeAll(
-    Registry.layer({ probeOnly: [] }),
-    ContainerdClient.layer({ address: address(), namespace })
-  ).pipe(
+  creates.length = 0
+  const services = Layer.mergeAll(Registry.layer({ probeOnly: [] }), recordingClient).pipe(
     Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
     Layer.provideMerge(NodeServices.layer)
   )
@@ -155,12 +166,14 @@ describe("runInContainer on the real containerd", () => {
       const error = yield* Effect.flip(run(["/bin/busybox", "true"], "vanished"))
       expect(error._tag).toBe("RuntimePathLookupError")
       expect(error.message).toContain("/nonexistent/runc")
+      expect(creates).toEqual([])
     })))
 
   it.live("refuses an unknown runtime name before creating anything", () =>
     withRuntimes({})(Effect.gen(function*() {
       const error = yield* Effect.flip(run(["/bin/busybox", "true"], "no-such-runtime"))
       expect(error._tag).toBe("UnknownRuntime")
+      expect(creates).toEqual([])
     })))
 
   it.live("refuses a rootfs that is not a directory before creating anything", () =>
@@ -169,6 +182,7 @@ describe("runInContainer on the real containerd", () => {
       const error = yield* Effect.flip(runInContainer({ runtime: "", rootfs: "/nonexistent/rootfs", args: ["true"] }, output))
       expect(error._tag).toBe("InvalidRootfs")
       expect(error.message).toContain("no such file or directory")
+      expect(creates).toEqual([])
     })))
 
   it.live("streams output while the container still runs", () =>
@@ -178,7 +192,6 @@ describe("runInContainer on the real containerd", () => {
         stdout: () => Deferred.succeed(first, Date.now()).pipe(Effect.asVoid),
         stderr: () => Effect.void
       }
-      const startedAt = Date.now()
       const fiber = yield* Effect.forkChild(
         runInContainer({ runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo first; sleep 1; echo second"] }, output)
       )
@@ -186,9 +199,45 @@ describe("runInContainer on the real containerd", () => {
       const result = yield* Fiber.join(fiber)
       const endedAt = Date.now()
       expect(result.exitStatus).toBe(0)
+      // "first" came a whole second before the container's end: it was not held back until exit.
       expect(endedAt - firstAt).toBeGreaterThanOrEqual(900)
-      expect(firstAt - startedAt).toBeLessThan(endedAt - startedAt - 900)
     })))
+
+  it.live("refuses the host's root directory as a rootfs before creating anything", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const { output } = collector()
+      const error = yield* Effect.flip(runInContainer({ runtime: "", rootfs: "/", args: ["true"] }, output))
+      expect(error.message).toContain("it is the host's root directory")
+      expect(creates).toEqual([])
+    })))
+
+  it.live("stops the container and fails with the sink's error when a sink fails", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const output: RunOutput<string> = { stdout: () => Effect.fail("reader gone"), stderr: () => Effect.void }
+      const started = Date.now()
+      const error = yield* Effect.flip(
+        runInContainer({ runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo x; exec sleep 30"] }, output)
+      )
+      expect(error).toBe("reader gone")
+      expect(Date.now() - started).toBeLessThan(10_000)
+      expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+    })))
+
+  it.live("delivers all of the output to a sink slower than the drain's grace time", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      let bytes = 0
+      const output: RunOutput = {
+        // 1.5 s a chunk (of up to 64 KiB): what is still in the pipes when dd exits takes longer than the 2 s grace.
+        stdout: (chunk) => Effect.sleep("1500 millis").pipe(Effect.andThen(Effect.sync(() => (bytes += chunk.length)))),
+        stderr: () => Effect.void
+      }
+      const { exitStatus } = yield* runInContainer(
+        { runtime: "", rootfs: rootfs(), args: ["/bin/busybox", "dd", "if=/dev/zero", "bs=1000", "count=150"] },
+        output
+      )
+      expect(exitStatus).toBe(0)
+      expect(bytes).toBe(150_000)
+    })), 30_000)
 
   it.live("kills and removes the container and its task when interrupted", () =>
     withRuntimes({})(Effect.gen(function*() {

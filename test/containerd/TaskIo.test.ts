@@ -217,7 +217,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("TaskIo", (it) => {
       const io = yield* openTaskIo({ parentDirectory: yield* parent })
       const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, { stdout: discard, stderr: discard }))
       yield* startWriter(`printf a > "$1"; printf b > "$2"`, io.stdoutPath, io.stderrPath)
-      expect(yield* awaitForwarding(forwarding, "5 seconds")).toBe("Drained")
+      expect(yield* awaitForwarding(forwarding, io, "5 seconds")).toBe("Drained")
     }))
 
   it.effect("awaitForwarding stops the forwarding and answers GraceExpired when a writer holds on", () =>
@@ -226,9 +226,20 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("TaskIo", (it) => {
       const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, { stdout: discard, stderr: discard }))
       yield* startWriter(`printf a > "$2"; exec > "$1"; read go`, io.stdoutPath, io.stderrPath)
       const started = performance.now()
-      expect(yield* awaitForwarding(forwarding, "200 millis")).toBe("GraceExpired")
+      expect(yield* awaitForwarding(forwarding, io, "200 millis")).toBe("GraceExpired")
       expect(performance.now() - started).toBeLessThan(1000)
       expect(Exit.hasInterrupts(yield* Fiber.await(forwarding))).toBe(true)
+    }))
+
+  it.effect("awaitForwarding keeps waiting past the grace time while a slow sink is still writing", () =>
+    Effect.gen(function*() {
+      const io = yield* openTaskIo({ parentDirectory: yield* parent })
+      const slowSink = () => Effect.sleep("150 millis")
+      const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, { stdout: slowSink, stderr: discard }))
+      // Four chunks, each taking the sink longer than the grace time's half: 600 ms in all against 200 ms of grace.
+      yield* startWriter(`exec > "$1"; for i in 1 2 3 4; do printf x; sleep 0.05; done`, io.stdoutPath, io.stderrPath)
+      yield* startWriter(`: > "$1"`, io.stderrPath)
+      expect(yield* awaitForwarding(forwarding, io, "200 millis")).toBe("Drained")
     }))
 
   it.effect("fails with TaskIoError naming the parent directory when it does not exist", () =>
