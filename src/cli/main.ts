@@ -15,6 +15,7 @@ import * as CliOutput from "effect/cli/CliOutput"
 import * as Command from "effect/cli/Command"
 import * as Flag from "effect/cli/Flag"
 import * as GlobalFlag from "effect/cli/GlobalFlag"
+import * as Primitive from "effect/cli/Primitive"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -22,6 +23,8 @@ import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
 import type * as Runtime from "effect/Runtime"
+import { socketPathOf } from "../containerd/Address.ts"
+import { identifierRule, isValidIdentifier, whyNotIdentifier } from "../containerd/Identifiers.ts"
 import * as FeatureProbe from "../features/FeatureProbe.ts"
 import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
@@ -77,20 +80,45 @@ const doctor = Command.make("doctor", Doctor.flags, ({ containerd }) =>
 /** The containerd commands' module, loaded only when one of them runs: the gRPC stack is most of its weight. */
 const containerdCommands = () => Effect.promise(() => import("./ContainerdCommands.ts"))
 
+/** Flag.Directory's own check (a directory, or nothing yet), reused after the empty check it cannot make. */
+const directoryPath = Primitive.Path("directory", false)
+
+/**
+ * The flags that say where containerd is and what the containers run in,
+ * checked before anything is sent: a bad namespace would otherwise reach
+ * containerd (and fail late in its words), an empty address would read as
+ * a TCP port, and an empty rootfs would resolve to the current directory,
+ * which runc would then fill with dev/, proc/, sys/.
+ */
 const containerdFlags = {
   address: Flag.String("address").pipe(
     Flag.withMetavar("SOCK"),
-    Flag.withDescription("containerd's socket (default /run/containerd/containerd.sock)"),
+    Flag.withDescription("containerd's socket, a path or unix://PATH (default /run/containerd/containerd.sock)"),
+    Flag.filter(
+      (address) => socketPathOf(address) !== "",
+      () => "containerd's socket, as a path or unix://PATH"
+    ),
     Flag.optional
   ),
   namespace: Flag.String("namespace").pipe(
     Flag.withMetavar("NS"),
     Flag.withDescription("containerd namespace to create the containers in (default \"default\")"),
+    Flag.filter(
+      isValidIdentifier,
+      (namespace) => `a containerd namespace: ${identifierRule} (${whyNotIdentifier(namespace) ?? "containerd refuses it"})`
+    ),
     Flag.optional
   ),
-  rootfs: Flag.Directory("rootfs", { mustExist: false }).pipe(
+  rootfs: Flag.String("rootfs").pipe(
     Flag.withMetavar("DIR"),
-    Flag.withDescription("Directory to use as the container's root filesystem (no image, no snapshot)")
+    Flag.withDescription("Directory to use as the container's root filesystem (no image, no snapshot)"),
+    Flag.filter((dir) => dir !== "", () => "a directory (an empty path would be the current directory)"),
+    Flag.mapEffect((dir) =>
+      Effect.mapError(
+        directoryPath.parse(dir),
+        (expected) => new CliError.InvalidValue({ option: "rootfs", value: dir, expected, kind: "flag" })
+      )
+    )
   )
 } as const
 
@@ -227,20 +255,44 @@ export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
   Output.layer
 ).pipe(Layer.provideMerge(NodeServices.layer))
 
-/** The signal that interrupted the program, if one did (the runtime turns both into an interruption). */
-let stoppedBy: "SIGINT" | "SIGTERM" | undefined
+type StopSignal = "SIGINT" | "SIGTERM"
+
+/** The signal that interrupted the program, if one did (the runtime turns it into an interruption). */
+let stoppedBy: StopSignal | undefined
+
+/** 128+N after signal N, as a shell reports a process the signal ended. */
+const signalExitCode = (signal: StopSignal): number => (signal === "SIGTERM" ? 143 : 130)
 
 /** The exit code: the program's own, 128+N after signal N (130, 143), 70 for anything that escaped it. */
 const teardown: Runtime.Teardown = (exit, onExit) => {
   if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : ExitCode.internal)
   if (!Cause.hasInterruptsOnly(exit.cause)) return onExit(ExitCode.internal)
-  return onExit(stoppedBy === "SIGTERM" ? 143 : 130)
+  return onExit(signalExitCode(stoppedBy ?? "SIGINT"))
+}
+
+/** Where what `run` or `check` could not remove is found; the namespace is the one of the command line. */
+const leftoversHint = `find leftovers with: ctr --namespace NS containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'`
+
+/**
+ * The first SIGINT or SIGTERM only remembers itself: the runtime interrupts
+ * the program, whose cleanup (a container's kill and delete) may take as long
+ * as containerd does. A second one is the user refusing to wait: say what is
+ * abandoned and exit at once, with the second signal's code.
+ */
+const onStopSignal = (signal: StopSignal) => {
+  if (stoppedBy === undefined) {
+    stoppedBy = signal
+    return
+  }
+  // Writes to a pipe, file or terminal are synchronous on Linux: the line is out before the exit.
+  process.stderr.write(`${programName}: interrupted again: exiting without finishing cleanup; ${leftoversHint}\n`)
+  process.exit(signalExitCode(signal))
 }
 
 /** Entry point for `bin/oci-runtimes.mjs`. */
 export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void => {
-  process.once("SIGINT", () => (stoppedBy ??= "SIGINT"))
-  process.once("SIGTERM", () => (stoppedBy ??= "SIGTERM"))
+  process.on("SIGINT", () => onStopSignal("SIGINT"))
+  process.on("SIGTERM", () => onStopSignal("SIGTERM"))
   NodeRuntime.runMain(
     main(version, args).pipe(
       Effect.provide(layer),

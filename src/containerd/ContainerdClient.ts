@@ -12,6 +12,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { getSystemErrorMessage } from "node:util"
+import { socketPathOf } from "./Address.ts"
 import {
   type Container,
   Containers,
@@ -30,7 +31,7 @@ import { codeName, ContainerdError, type ContainerdErrorReason } from "./Contain
 import { type GrpcChannel, GrpcCode, GrpcError, unixGrpcChannel } from "./GrpcChannel.ts"
 
 export interface ContainerdClient {
-  /** The socket this client talks to. */
+  /** The socket path this client talks to (without any `unix://`). */
   readonly address: string
   /** The containerd namespace of every call. */
   readonly namespace: string
@@ -74,7 +75,10 @@ export const ContainerdClient: Context.Service<ContainerdClient, ContainerdClien
 
 /** Where and how to reach containerd. */
 export interface ContainerdClientOptions {
-  /** containerd's gRPC socket; `/run/containerd/containerd.sock` by default. */
+  /**
+   * containerd's gRPC socket, as a path or as `unix://` and the path (as `ctr
+   * --address` takes it); `/run/containerd/containerd.sock` by default.
+   */
   readonly address?: string
   /** The containerd namespace; `default` by default. */
   readonly namespace?: string
@@ -239,13 +243,13 @@ export const make = (channel: GrpcChannel, options: MakeOptions = {}): Container
  * the layer's scope, failing any call still running: nothing is left to keep
  * Node alive once the program is done.
  */
-export const layer = (options: ContainerdClientOptions = {}): Layer.Layer<ContainerdClient> =>
-  Layer.effect(ContainerdClient)(
+export const layer = (options: ContainerdClientOptions = {}): Layer.Layer<ContainerdClient> => {
+  // Errors and `client.address` name the socket itself, as Go's dialer does after stripping `unix://`.
+  const address = socketPathOf(options.address ?? defaultAddress)
+  return Layer.effect(ContainerdClient)(
     Effect.map(
-      Effect.acquireRelease(
-        Effect.sync(() => unixGrpcChannel(options.address ?? defaultAddress)),
-        (channel) => Effect.sync(channel.close)
-      ),
-      (channel) => make(channel, options)
+      Effect.acquireRelease(Effect.sync(() => unixGrpcChannel(address)), (channel) => Effect.sync(channel.close)),
+      (channel) => make(channel, { ...options, address })
     )
   )
+}

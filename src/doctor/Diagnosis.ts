@@ -12,13 +12,13 @@
  *   binary, the wrapper script); such a failure makes the runtime not ok;
  * - `warning`: the runtime works, but not as configured, or dockerd cannot
  *   describe it (overridden runtimeArgs, a failed features probe);
- * - `info`: nothing dockerd minds (the name as a Kubernetes RuntimeClass
- *   handler).
+ * - `info`: nothing dockerd minds (a configured name as a Kubernetes
+ *   RuntimeClass handler).
  */
 import { posix } from "node:path"
 import { type ConfigWarning, configPath } from "../config/Problem.ts"
 import { summariseFeatures } from "../features/Features.ts"
-import { runcShimName, stockRuntimeName } from "../names/RuntimeName.ts"
+import { runcShimName, stockRuntimeName, stockRuntimeNames } from "../names/RuntimeName.ts"
 import { type ResolvedRuntime, runtimeNamed, type RuntimeTable } from "../registry/RuntimeTable.ts"
 import type { WrapperPlan } from "../wrappers/WrapperScript.ts"
 import { type OverriddenArg, overriddenArgs } from "./OverriddenFlags.ts"
@@ -386,16 +386,24 @@ const featuresCheck = (table: RuntimeTable, runtime: ResolvedRuntime | undefined
   ]
 }
 
-const handlerCheck = (name: string): Check => {
+/**
+ * For the names the administrator chose only: the stock ones are dockerd's,
+ * there on every host, and a finding against `io.containerd.runc.v2` on every
+ * run would be noise about nothing configured.
+ */
+const handlerCheck = (name: string): ReadonlyArray<Check> => {
+  if (stockRuntimeNames.includes(name)) return []
   const why = whyNotHandlerName(name)
-  return why === undefined
-    ? check("kubernetes-handler", true, "usable as a Kubernetes RuntimeClass handler")
-    : check(
-      "kubernetes-handler",
-      false,
-      `not usable as a Kubernetes RuntimeClass handler: ${why} (a handler is a DNS label: up to 63 of a-z, 0-9 ` +
-        "and '-', a letter or digit at each end)"
-    )
+  return [
+    why === undefined
+      ? check("kubernetes-handler", true, "usable as a Kubernetes RuntimeClass handler")
+      : check(
+        "kubernetes-handler",
+        false,
+        `not usable as a Kubernetes RuntimeClass handler: ${why} (a handler is a DNS label: up to 63 of a-z, 0-9 ` +
+          "and '-', a letter or digit at each end)"
+      )
+  ]
 }
 
 const diagnoseSubject = (table: RuntimeTable, facts: Facts, { name, runtime, shim }: Subject): RuntimeDiagnosis => {
@@ -405,7 +413,7 @@ const diagnoseSubject = (table: RuntimeTable, facts: Facts, { name, runtime, shi
     ...wrapperCheck(runtime, facts),
     ...runtimeArgsCheck(runtime),
     ...featuresCheck(table, runtime),
-    handlerCheck(name)
+    ...handlerCheck(name)
   ]
   return { name, ok: checks.every((item) => item.ok || item.severity !== "error"), checks }
 }

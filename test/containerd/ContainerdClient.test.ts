@@ -386,3 +386,23 @@ layer(layer_({ address, namespace }), { excludeTestServices: true })("Containerd
       yield* client.deleteContainer(id)
     }))
 })
+
+describe("ContainerdClient addresses", () => {
+  it.live("reaches containerd at unix://PATH, as ctr does, and names the bare path", () =>
+    Effect.gen(function*() {
+      const client = yield* clientOf({ address: `unix://${address}`, namespace })
+      const answer = yield* client.version
+      expect(answer.version).toMatch(/^1\.6\./)
+      expect(client.address).toBe(address)
+    }))
+
+  it.live("a unix:// address nobody listens on is reported with the bare path, in Go's words", () =>
+    Effect.gen(function*() {
+      const absent = join(address, "..", "absent.sock")
+      const client = yield* clientOf({ address: `unix://${absent}` })
+      const error = yield* failureOf(client.version)
+      expect(error.message).toBe(
+        `cannot reach containerd at ${absent}: dial unix ${absent}: connect: no such file or directory`
+      )
+    }))
+})
