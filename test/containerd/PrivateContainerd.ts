@@ -1,11 +1,11 @@
 /**
- * A private containerd, as root: its own socket, root and state in a
- * directory of the caller's, with the CRI plugin (and with it its TCP
+ * A private containerd, as root: its own socket, root, state and log
+ * (`containerd.log`) in a directory of the caller's, with the CRI plugin (and with it its TCP
  * streaming server) disabled; and a root filesystem holding a static busybox.
  * Used by the tests' global setup and by the benchmark.
  */
 import { execFileSync, spawn } from "node:child_process"
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs"
+import { closeSync, copyFileSync, mkdirSync, openSync, readFileSync, symlinkSync, writeFileSync } from "node:fs"
 import { connect } from "node:net"
 import { join } from "node:path"
 
@@ -43,11 +43,15 @@ const answers = (socket: string) =>
 export const startContainerd = async (dir: string): Promise<PrivateContainerd> => {
   const address = join(dir, "containerd.sock")
   writeFileSync(join(dir, "config.toml"), configToml(dir))
+  // The log goes to a file, not a pipe: a caller that blocks its event loop
+  // (spawnSync in the benchmark) would stop draining a pipe, and containerd
+  // hangs once its log pipe is full.
+  const logFile = join(dir, "containerd.log")
+  const logFd = openSync(logFile, "a")
   const daemon = spawn("containerd", ["--config", join(dir, "config.toml"), "--log-level", "warn"], {
-    stdio: ["ignore", "ignore", "pipe"]
+    stdio: ["ignore", "ignore", logFd]
   })
-  let log = ""
-  daemon.stderr.on("data", (chunk) => (log += chunk))
+  closeSync(logFd)
   const exited = new Promise<void>((resolve) => daemon.once("exit", () => resolve()))
   const stop = async () => {
     daemon.kill("SIGTERM")
@@ -60,7 +64,7 @@ export const startContainerd = async (dir: string): Promise<PrivateContainerd> =
   while (!(await answers(address))) {
     if (daemon.exitCode !== null || Date.now() > deadline) {
       await stop()
-      throw new Error(`containerd did not start on ${address}:\n${log}`)
+      throw new Error(`containerd did not start on ${address}:\n${readFileSync(logFile, "utf8")}`)
     }
     await new Promise((resolve) => setTimeout(resolve, 50))
   }
