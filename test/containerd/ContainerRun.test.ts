@@ -1,4 +1,3 @@
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
@@ -10,11 +9,16 @@ import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
 import { labels } from "../../src/containerd/ContainerLifecycle.ts"
 import { runInContainer, type RunOutput } from "../../src/containerd/ContainerRun.ts"
-import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
-import * as HostFacts from "../../src/host/HostFacts.ts"
-import * as PathLookup from "../../src/host/PathLookup.ts"
-import * as Registry from "../../src/registry/Registry.ts"
-import { address, hostileArgument, namespaceContents, recorder, rootfs, scratchDir } from "./runSupport.ts"
+import {
+  address,
+  configWith,
+  hostileArgument,
+  namespaceContents,
+  recorder,
+  rootfs,
+  scratchDir,
+  withRegistry
+} from "./runSupport.ts"
 
 const namespace = "run-library-test"
 
@@ -30,27 +34,10 @@ const recordingClient = Layer.effect(ContainerdClient.ContainerdClient)(
   }))
 ).pipe(Layer.provide(ContainerdClient.layer({ address: address(), namespace })))
 
-/** A registry over the real host, reloaded with `runtimes`, and a client of the private containerd. */
+/** A registry over the real host, reloaded with `runtimes`, and the recording client of the private containerd. */
 const withRuntimes = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}) => {
-  const dir = scratchDir("run")
-  const config: DaemonConfig = {
-    runtimes,
-    defaultRuntime: "",
-    execOpts: [],
-    dataRoot: join(dir, "data"),
-    execRoot: join(dir, "exec"),
-    ...more
-  }
   creates.length = 0
-  const services = Layer.mergeAll(Registry.layer({ probeOnly: [] }), recordingClient).pipe(
-    Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
-    Layer.provideMerge(NodeServices.layer)
-  )
-  return <A, E>(effect: Effect.Effect<A, E, Registry.RuntimeRegistry | ContainerdClient.ContainerdClient | NodeServices.NodeServices>) =>
-    Effect.gen(function*() {
-      yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) => registry.reload(config))
-      return yield* effect
-    }).pipe(Effect.provide(services))
+  return withRegistry(configWith(runtimes, more), recordingClient)
 }
 
 /** Output handlers that keep what the container wrote. */

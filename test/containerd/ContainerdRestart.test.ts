@@ -1,19 +1,13 @@
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { describe, expect, it } from "@effect/vitest"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import { mkdirSync } from "node:fs"
 import { join } from "node:path"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
 import { runInContainer } from "../../src/containerd/ContainerRun.ts"
-import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
-import * as HostFacts from "../../src/host/HostFacts.ts"
-import * as PathLookup from "../../src/host/PathLookup.ts"
-import * as Registry from "../../src/registry/Registry.ts"
 import { removeLeftovers, startContainerd } from "./PrivateContainerd.ts"
-import { rootfs, scratchDir } from "./runSupport.ts"
+import { configWith, rootfs, scratchDir, withRegistry } from "./runSupport.ts"
 
 /**
  * A containerd of this test's own, since it is restarted in the middle: what
@@ -27,35 +21,19 @@ describe("runInContainer across a containerd restart", () => {
       mkdirSync(state)
       const containerd = { current: yield* Effect.promise(() => startContainerd(state)) }
       yield* Effect.addFinalizer(() => Effect.promise(() => containerd.current.stop()))
-      const services = Layer.mergeAll(
-        Registry.layer({ probeOnly: [] }),
-        ContainerdClient.layer({ address: containerd.current.address, namespace: "restart-test" })
-      ).pipe(
-        Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
-        Layer.provideMerge(NodeServices.layer)
-      )
       const started = yield* Deferred.make<void>()
       let stdout = ""
-      const run = Effect.gen(function*() {
-        yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) =>
-          registry.reload({
-            runtimes: {},
-            defaultRuntime: "",
-            execOpts: [],
-            dataRoot: join(dir, "data"),
-            execRoot: join(dir, "exec")
-          }))
-        return yield* runInContainer(
-          { runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo started; sleep 2; echo survived"] },
-          {
-            stdout: (chunk) =>
-              Effect.sync(() => (stdout += new TextDecoder().decode(chunk))).pipe(
-                Effect.andThen(Deferred.succeed(started, undefined))
-              ),
-            stderr: () => Effect.void
-          }
-        )
-      }).pipe(Effect.provide(services))
+      const client = ContainerdClient.layer({ address: containerd.current.address, namespace: "restart-test" })
+      const run = withRegistry(configWith({}), client)(runInContainer(
+        { runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo started; sleep 2; echo survived"] },
+        {
+          stdout: (chunk) =>
+            Effect.sync(() => (stdout += new TextDecoder().decode(chunk))).pipe(
+              Effect.andThen(Deferred.succeed(started, undefined))
+            ),
+          stderr: () => Effect.void
+        }
+      ))
       const fiber = yield* Effect.forkChild(run)
       yield* Deferred.await(started)
       yield* Effect.promise(() => containerd.current.stop())

@@ -1,43 +1,19 @@
-import * as NodeServices from "@effect/platform-node/NodeServices"
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
 import { readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
 import { checkRuntimes } from "../../src/containerd/SmokeCheck.ts"
-import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
-import * as HostFacts from "../../src/host/HostFacts.ts"
-import * as PathLookup from "../../src/host/PathLookup.ts"
-import * as Registry from "../../src/registry/Registry.ts"
-import { address, namespaceContents, rootfs, runc, scratchDir } from "./runSupport.ts"
+import { address, configWith, namespaceContents, rootfs, runc, scratchDir, withRegistry } from "./runSupport.ts"
 
 const namespace = "smoke-check-test"
 
 /** checkRuntimes over a registry reloaded with `runtimes`, on the private containerd. */
-const check = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}, concurrency?: number) => {
-  const dir = scratchDir("smoke")
-  const config: DaemonConfig = {
-    runtimes,
-    defaultRuntime: "",
-    execOpts: [],
-    dataRoot: join(dir, "data"),
-    execRoot: join(dir, "exec"),
-    ...more
-  }
-  return Effect.gen(function*() {
-    yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) => registry.reload(config))
-    return yield* checkRuntimes({ rootfs: rootfs(), ...(concurrency === undefined ? {} : { concurrency }) })
-  }).pipe(
-    Effect.provide(
-      Layer.mergeAll(Registry.layer({ probeOnly: [] }), ContainerdClient.layer({ address: address(), namespace })).pipe(
-        Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
-        Layer.provideMerge(NodeServices.layer)
-      )
-    )
+const check = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}, concurrency?: number) =>
+  withRegistry(configWith(runtimes, more), ContainerdClient.layer({ address: address(), namespace }))(
+    checkRuntimes({ rootfs: rootfs(), ...(concurrency === undefined ? {} : { concurrency }) })
   )
-}
 
 /**
  * A runc that notes when each `create` starts and ends (in ms since the epoch)

@@ -3,10 +3,19 @@
  * containerd's addresses, recording runtimes, and a look at what a namespace
  * still holds.
  */
+import * as NodeServices from "@effect/platform-node/NodeServices"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import { execFileSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { inject } from "vitest"
+import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
+import type { ContainerdClient } from "../../src/containerd/ContainerdClient.ts"
+import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
+import * as HostFacts from "../../src/host/HostFacts.ts"
+import * as PathLookup from "../../src/host/PathLookup.ts"
+import * as Registry from "../../src/registry/Registry.ts"
 
 export const runc = "/usr/sbin/runc"
 export const address = () => inject("containerdAddress")
@@ -56,3 +65,25 @@ export const recorder = (dir: string, drop = 0): Recorder => {
 
 /** Arguments a shell would mangle if a wrapper script did not quote them: a space, quotes, expansions, globs. */
 export const hostileArgument = `a b\t'q' "dq" $HOME \`true\` $(false) ;|&<>*?[x] \\ end`
+
+/** A configuration with `runtimes` whose data and exec roots are in a fresh scratch directory. */
+export const configWith = (runtimes: DaemonConfig["runtimes"], more: Partial<DaemonConfig> = {}): DaemonConfig => {
+  const dir = scratchDir("config")
+  return { runtimes, defaultRuntime: "", execOpts: [], dataRoot: join(dir, "data"), execRoot: join(dir, "exec"), ...more }
+}
+
+export type RunServices = Registry.RuntimeRegistry | ContainerdClient | NodeServices.NodeServices
+
+/**
+ * `effect` with a registry over the real host (reloaded with `config`, as
+ * `run` does: scripts written, nothing probed) and `client`.
+ */
+export const withRegistry = (config: DaemonConfig, client: Layer.Layer<ContainerdClient>) =>
+<A, E>(effect: Effect.Effect<A, E, RunServices>) =>
+  Effect.gen(function*() {
+    yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) => registry.reload(config))
+    return yield* effect
+  }).pipe(Effect.provide(Layer.mergeAll(Registry.layer({ probeOnly: [] }), client).pipe(
+    Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
+    Layer.provideMerge(NodeServices.layer)
+  )))
