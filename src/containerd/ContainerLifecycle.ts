@@ -11,15 +11,19 @@
  *
  * Creates are not interruptible: a `Tasks.Create` cut short still goes on
  * inside containerd, and its shim registers after we have stopped looking,
- * for good. Each create is bounded by the client's call timeout instead.
+ * for good. Each create is bounded by the client's call timeout instead. A
+ * create that went out and got no answer (containerd restarting, the
+ * deadline) may still have taken effect, so it is cleaned up as if it had;
+ * only containerd's own refusal, or a call that never went out, means there
+ * is nothing to clean up.
  */
 import type { Any } from "@bufbuild/protobuf/wkt"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { RuntimeChoice } from "../registry/RuntimeTable.ts"
-import { ContainerdClient } from "./ContainerdClient.ts"
-import { type ContainerdError, hasStatus, StatusCode } from "./ContainerdError.ts"
+import { ContainerdClient, defaultAddress } from "./ContainerdClient.ts"
+import { type ContainerdError, hasStatus, mayHaveTakenEffect, StatusCode } from "./ContainerdError.ts"
 import { shimOptionsAny } from "./ShimOptionsWire.ts"
 
 /** Labels on every container oci-runtimes creates, so that leftovers of a crashed run can be found. */
@@ -32,13 +36,18 @@ export const labels = {
   pid: "io.oci-runtimes.pid"
 } as const
 
-/** What cleanup knows of the task. */
+/** What cleanup knows of the container and its task. */
 export interface TaskState {
+  /** The container exists, or may: its create succeeded, or went out and got no answer. */
+  containerMayExist: boolean
   /** The command has exited (`Tasks.Wait` answered): no kill needed. */
   exited: boolean
-  /** The task was never created, or has been deleted: the container may go. */
+  /** No task exists: none was created, containerd refused the create, or it has been deleted. */
   gone: boolean
 }
+
+/** Nothing created yet. */
+export const initialTaskState = (): TaskState => ({ containerMayExist: false, exited: false, gone: true })
 
 /** Where cleanup tells what it could not do; it never fails the run. */
 export type CleanupReport = (message: string) => Effect.Effect<void>
@@ -56,16 +65,33 @@ const killGrace = "10 seconds"
  */
 const isGone = (error: ContainerdError): boolean => hasStatus(error, StatusCode.NotFound)
 
+/** Up to 30 s of retries, more and more spaced. */
+const restartWindow = Schedule.exponential("100 millis", 1.5).pipe(Schedule.upTo({ duration: "30 seconds" }))
+
 /**
  * Calls retried while containerd cannot be reached, for up to 30 s: a
  * restarted containerd (`systemctl restart containerd`) reconnects to its
  * shims, and the call then finds the task where it was.
  */
-export const retryWhileUnreachable = <A, R>(call: Effect.Effect<A, ContainerdError, R>) =>
-  call.pipe(Effect.retry({
-    schedule: Schedule.exponential("100 millis", 1.5).pipe(Schedule.upTo({ duration: "30 seconds" })),
-    while: (error: ContainerdError) => error.reason._tag === "Unreachable"
-  }))
+const retryWhileUnreachable = <A, R>(call: Effect.Effect<A, ContainerdError, R>) =>
+  call.pipe(Effect.retry({ schedule: restartWindow, while: (error) => error.reason._tag === "Unreachable" }))
+
+/**
+ * `Tasks.Wait` through a containerd restart. Just after one, containerd may
+ * answer before it has loaded its tasks again, so once it has been
+ * unreachable a `not_found` is retried too.
+ */
+export const waitThroughRestarts = <A, R>(wait: Effect.Effect<A, ContainerdError, R>) =>
+  Effect.suspend(() => {
+    let restarted = false
+    return wait.pipe(Effect.retry({
+      schedule: restartWindow,
+      while: (error) => {
+        if (error.reason._tag === "Unreachable") restarted = true
+        return error.reason._tag === "Unreachable" || (restarted && isGone(error))
+      }
+    }))
+  })
 
 /** One cleanup step: "already gone" counts as done; anything else is reported and answers `false`. */
 const step = (report: CleanupReport, what: string, call: Effect.Effect<unknown, ContainerdError>) =>
@@ -75,9 +101,17 @@ const step = (report: CleanupReport, what: string, call: Effect.Effect<unknown, 
     Effect.catch((error) => report(`cleanup: could not ${what}: ${error.message}`).pipe(Effect.as(false)))
   )
 
-const ctrCommands = (namespace: string, id: string) =>
-  `ctr --namespace ${namespace} tasks kill --signal SIGKILL ${id}; ` +
-  `ctr --namespace ${namespace} tasks delete ${id}; ctr --namespace ${namespace} containers delete ${id}`
+/** Runs a create without interruption, noting in `state` whether what it creates may now exist. */
+const creating = <A>(call: Effect.Effect<A, ContainerdError>, mayExist: (yes: boolean) => void) =>
+  Effect.uninterruptible(call).pipe(
+    Effect.tap(() => Effect.sync(() => mayExist(true))),
+    Effect.tapError((error) => Effect.sync(() => mayExist(mayHaveTakenEffect(error))))
+  )
+
+const ctrCommands = (client: ContainerdClient, id: string) => {
+  const ctr = `ctr${client.address === defaultAddress ? "" : ` --address ${client.address}`} --namespace ${client.namespace}`
+  return `${ctr} tasks kill --signal SIGKILL ${id}; ${ctr} tasks delete ${id}; ${ctr} containers delete ${id}`
+}
 
 /**
  * The container record, with the runtime (the shim and its options) and the
@@ -90,8 +124,19 @@ export const containerResource = (
   task: TaskState,
   report: CleanupReport
 ): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
-  Effect.flatMap(ContainerdClient, (client) =>
-    Effect.acquireRelease(
+  Effect.gen(function*() {
+    const client = yield* ContainerdClient
+    yield* Effect.addFinalizer(() =>
+      !task.containerMayExist
+        ? Effect.void
+        : task.gone
+        ? Effect.asVoid(step(report, `delete container ${id}`, client.deleteContainer(id)))
+        : report(
+          `left container ${id} in namespace ${client.namespace}: its task could not be stopped; ` +
+            `remove both with: ${ctrCommands(client, id)}`
+        )
+    )
+    yield* creating(
       client.createContainer({
         id,
         labels: { [labels.createdBy]: "oci-runtimes", [labels.runtime]: choice.runtime, [labels.pid]: String(process.pid) },
@@ -100,14 +145,9 @@ export const containerResource = (
         runtime: { name: choice.shim, ...(choice.options === undefined ? {} : { options: shimOptionsAny(choice.options) }) },
         spec
       }),
-      () =>
-        task.gone
-          ? Effect.asVoid(step(report, `delete container ${id}`, client.deleteContainer(id)))
-          : report(
-            `left container ${id} in namespace ${client.namespace}: its task could not be stopped; ` +
-              `remove both with: ${ctrCommands(client.namespace, id)}`
-          )
-    ))
+      (yes) => (task.containerMayExist = yes)
+    )
+  })
 
 /**
  * The task — the shim and the container's init process, created but not
@@ -120,17 +160,19 @@ export const taskResource = (
   task: TaskState,
   report: CleanupReport
 ): Effect.Effect<void, ContainerdError, ContainerdClient | Scope.Scope> =>
-  Effect.flatMap(ContainerdClient, (client) =>
-    Effect.acquireRelease(
-      client.createTask({ containerId: id, stdout: stdio.stdout, stderr: stdio.stderr }).pipe(
-        Effect.tap(() => Effect.sync(() => (task.gone = false)))
-      ),
-      () =>
-        Effect.gen(function*() {
-          if (!task.exited) {
-            yield* step(report, `kill task ${id}`, client.killTask(id, SIGKILL, { all: true }))
-            yield* client.waitTask(id).pipe(Effect.timeout(killGrace), Effect.ignore)
-          }
-          task.gone = yield* step(report, `delete task ${id}`, client.deleteTask(id))
-        })
-    ))
+  Effect.gen(function*() {
+    const client = yield* ContainerdClient
+    yield* Effect.addFinalizer(() =>
+      task.gone ? Effect.void : Effect.gen(function*() {
+        if (!task.exited) {
+          yield* step(report, `kill task ${id}`, client.killTask(id, SIGKILL, { all: true }))
+          yield* client.waitTask(id).pipe(Effect.timeout(killGrace), Effect.ignore)
+        }
+        task.gone = yield* step(report, `delete task ${id}`, client.deleteTask(id))
+      })
+    )
+    yield* creating(
+      client.createTask({ containerId: id, stdout: stdio.stdout, stderr: stdio.stderr }),
+      (yes) => (task.gone = !yes)
+    )
+  })

@@ -16,6 +16,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as FileSystem from "effect/FileSystem"
+import type { PlatformError } from "effect/PlatformError"
 import * as Schema from "effect/Schema"
 import { describeSystemError } from "../host/SystemError.ts"
 import { type GetError, RuntimeRegistry } from "../registry/Registry.ts"
@@ -27,9 +28,9 @@ import { ignoredOptionFields } from "./ContainerdVersion.ts"
 import {
   type CleanupReport,
   containerResource,
-  retryWhileUnreachable,
-  type TaskState,
-  taskResource
+  initialTaskState,
+  taskResource,
+  waitThroughRestarts
 } from "./ContainerLifecycle.ts"
 import { minimalSpec, type SpecError, specAny } from "./OciSpec.ts"
 import { awaitForwarding, forwardTaskOutput, openTaskIo, type TaskIoError } from "./TaskIo.ts"
@@ -70,6 +71,8 @@ export interface RunResult {
   readonly shim: string
   /** The command's exit status; 128+N when it was killed by signal N, as containerd reports it. */
   readonly exitStatus: number
+  /** What cleanup could not do (also told to `warning`): empty when nothing was left behind. */
+  readonly cleanupProblems: ReadonlyArray<string>
 }
 
 /** The root filesystem is not a directory that can be used. */
@@ -119,12 +122,13 @@ export const cgroupsPath = (id: string, systemd: boolean): string =>
  */
 const checkRootfs = (path: string) =>
   Effect.gen(function*() {
-    if (path === "" || path === "/") {
-      return yield* new InvalidRootfs({ path, reason: path === "" ? "no path given" : "it is the host's root directory" })
-    }
-    const info = yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.stat(path)).pipe(
-      Effect.mapError((error) => new InvalidRootfs({ path, reason: describeSystemError(error) }))
-    )
+    if (path === "") return yield* new InvalidRootfs({ path, reason: "no path given" })
+    const fs = yield* FileSystem.FileSystem
+    const systemError = (error: PlatformError) => new InvalidRootfs({ path, reason: describeSystemError(error) })
+    // Resolved first, so that neither `/.` nor a symbolic link to `/` passes for another directory.
+    const real = yield* Effect.mapError(fs.realPath(path), systemError)
+    if (real === "/") return yield* new InvalidRootfs({ path, reason: "it is the host's root directory" })
+    const info = yield* Effect.mapError(fs.stat(real), systemError)
     if (info.type !== "Directory") return yield* new InvalidRootfs({ path, reason: "not a directory" })
   })
 
@@ -171,7 +175,16 @@ export const runInContainer = <E = never>(
   request: RunRequest,
   output: RunOutput<E>
 ): Effect.Effect<RunResult, RunError | E, RuntimeRegistry | ContainerdClient | FileSystem.FileSystem> =>
-  Effect.scoped(Effect.gen(function*() {
+  Effect.suspend(() => {
+    const cleanupProblems: Array<string> = []
+    return Effect.scoped(runScoped(request, output, cleanupProblems)).pipe(
+      Effect.map((result) => ({ ...result, cleanupProblems }))
+    )
+  })
+
+/** The run itself, in the caller's scope; what cleanup could not do goes into `cleanupProblems`. */
+const runScoped = <E>(request: RunRequest, output: RunOutput<E>, cleanupProblems: Array<string>) =>
+  Effect.gen(function*() {
     const registry = yield* RuntimeRegistry
     const choice = yield* registry.get(request.runtime)
     yield* checkRootfs(request.rootfs)
@@ -185,10 +198,15 @@ export const runInContainer = <E = never>(
     }))
     const client = yield* ContainerdClient
     const warn = output.warning ?? ((message: string) => Effect.logWarning(message))
-    const task: TaskState = { exited: false, gone: true }
+    const reportCleanup: CleanupReport = (message) =>
+      Effect.suspend(() => {
+        cleanupProblems.push(message)
+        return warn(message)
+      })
+    const task = initialTaskState()
     const [io] = yield* Effect.all([
       openTaskIo(),
-      containerResource(id, choice, specAny(spec), task, warn),
+      containerResource(id, choice, specAny(spec), task, reportCleanup),
       warnIgnoredOptions(choice, warn)
     ], { concurrency: "unbounded" })
     // Forwarding starts before the task so that it outlives it: cleanup then
@@ -196,11 +214,11 @@ export const runInContainer = <E = never>(
     // waits on a full pipe.
     const sinkFailed = yield* Deferred.make<never, E>()
     const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, failingOnce(output, sinkFailed)))
-    yield* taskResource(id, { stdout: io.stdoutPath, stderr: io.stderrPath }, task, warn)
+    yield* taskResource(id, { stdout: io.stdoutPath, stderr: io.stderrPath }, task, reportCleanup)
     yield* client.startTask(id)
     // A sink that fails, or a FIFO that cannot be read, ends the run at once rather than after the command.
     const { exitStatus } = yield* Effect.raceAllFirst([
-      retryWhileUnreachable(client.waitTask(id)),
+      waitThroughRestarts(client.waitTask(id)),
       Deferred.await(sinkFailed),
       Fiber.join(forwarding).pipe(Effect.andThen(Effect.never))
     ])
@@ -208,5 +226,7 @@ export const runInContainer = <E = never>(
     if ((yield* awaitForwarding(forwarding, io, drainGrace)) === "GraceExpired") {
       yield* warn(`the output of container ${id} stopped without an end for ${Duration.format(drainGrace)}; the rest is lost`)
     }
+    // A sink that failed while the last output was drained fails the run too.
+    if (yield* Deferred.isDone(sinkFailed)) return yield* Deferred.await(sinkFailed)
     return { containerId: id, runtime: choice.runtime, shim: choice.shim, exitStatus }
-  }))
+  })

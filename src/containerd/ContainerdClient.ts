@@ -28,7 +28,7 @@ import {
 import { Version, type VersionResponse } from "./api/containerd/services/version/v1/version_pb.ts"
 import { type Process, ProcessSchema } from "./api/containerd/types/task/task_pb.ts"
 import { codeName, ContainerdError, type ContainerdErrorReason } from "./ContainerdError.ts"
-import { type GrpcChannel, GrpcCode, GrpcError, unixGrpcChannel } from "./GrpcChannel.ts"
+import { closedMessage, type GrpcChannel, GrpcCode, GrpcError, unixGrpcChannel } from "./GrpcChannel.ts"
 
 export interface ContainerdClient {
   /** The socket path this client talks to (without any `unix://`). */
@@ -139,6 +139,10 @@ const unreachableDetail = (address: string, error: GrpcError): string => {
   return system.syscall === "connect" ? `dial unix ${address}: connect: ${text}` : `${system.syscall}: ${text}`
 }
 
+/** A call fails before it goes out when the socket cannot be connected to, or the client was closed. */
+const wasSent = (error: GrpcError): boolean =>
+  systemCause(error)?.syscall !== "connect" && error.rawMessage !== closedMessage
+
 /**
  * Sorts a failure: a status containerd's reply decided is containerd's answer;
  * a deadline the channel raised itself is our bound running out (containerd's
@@ -152,7 +156,7 @@ const reasonOf = (address: string, site: CallSite, error: GrpcError): Containerd
   if (error.code === GrpcCode.DeadlineExceeded && site.timeoutMillis !== undefined) {
     return { _tag: "Timeout", millis: site.timeoutMillis }
   }
-  return { _tag: "Unreachable", detail: unreachableDetail(address, error) }
+  return { _tag: "Unreachable", detail: unreachableDetail(address, error), sent: wasSent(error) }
 }
 
 const toContainerdError = (address: string, site: CallSite, cause: unknown): ContainerdError =>

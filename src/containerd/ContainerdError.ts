@@ -18,7 +18,12 @@ export const StatusReason = Schema.TaggedStruct("Status", {
 
 /** Nothing answered at the address: no socket file, nobody listening, permission denied, the connection dropped. */
 export const UnreachableReason = Schema.TaggedStruct("Unreachable", {
-  detail: Schema.String
+  detail: Schema.String,
+  /**
+   * Whether the call had gone out when the connection failed: a create that
+   * was sent may have taken effect in containerd although no answer came.
+   */
+  sent: Schema.Boolean
 })
 
 /** containerd accepted the connection but did not answer the call within the bound. */
@@ -51,6 +56,14 @@ export class ContainerdError extends Schema.TaggedError<ContainerdError>()("Cont
     }
   }
 }
+
+/**
+ * Whether the call may have taken effect although it failed: it went out
+ * and no answer came (a dropped connection, our deadline). A status is
+ * containerd's answer, and a call that never went out did nothing.
+ */
+export const mayHaveTakenEffect = (error: ContainerdError): boolean =>
+  error.reason._tag === "Timeout" || (error.reason._tag === "Unreachable" && error.reason.sent)
 
 /** Whether the error is containerd's answer with this gRPC status code. */
 export const hasStatus = (error: ContainerdError, code: number): boolean =>

@@ -186,7 +186,10 @@ const first = (value: string | ReadonlyArray<string> | number | undefined): stri
 
 const protocolError = (message: string): GrpcError => new GrpcError(GrpcCode.Internal, message, true)
 
-const closedError = (): GrpcError => new GrpcError(GrpcCode.Canceled, "the client was closed", false)
+/** What a call on a closed channel fails with; it never went out. */
+export const closedMessage = "the client was closed"
+
+const closedError = (): GrpcError => new GrpcError(GrpcCode.Canceled, closedMessage, false)
 
 /** A failure below gRPC, keeping the Node error (its syscall and errno) as the cause. */
 const transportError = (cause: unknown): GrpcError =>

@@ -93,6 +93,8 @@ const smokeTest = ({ name, shim }: ResolvedRuntime, options: CheckOptions) =>
     const ms = Math.round(Duration.toMillis(elapsed))
     const error = outcome._tag === "Failure"
       ? outcome.failure.message
+      : outcome.success.cleanupProblems.length > 0
+      ? outcome.success.cleanupProblems.join("; ")
       : verdict(outcome.success.exitStatus, stdout, stderr)
     return error === undefined ? { name, shim, ok: true, ms } : { name, shim, ok: false, ms, error }
   })

@@ -6,7 +6,12 @@ import * as Exit from "effect/Exit"
 import * as Scope from "effect/Scope"
 import { ContainerdClient } from "../../src/containerd/ContainerdClient.ts"
 import { ContainerdError } from "../../src/containerd/ContainerdError.ts"
-import { containerResource, type TaskState, taskResource } from "../../src/containerd/ContainerLifecycle.ts"
+import {
+  containerResource,
+  initialTaskState,
+  type TaskState,
+  taskResource
+} from "../../src/containerd/ContainerLifecycle.ts"
 import type { RuntimeChoice } from "../../src/registry/RuntimeTable.ts"
 
 const choice: RuntimeChoice = { runtime: "runc", shim: "io.containerd.runc.v2", options: undefined, preflightPath: undefined }
@@ -63,7 +68,7 @@ describe("container and task cleanup", () => {
   it.effect("kills, waits for and deletes a task that has not exited, then deletes the container", () =>
     Effect.gen(function*() {
       const { calls, client } = fakeContainerd()
-      const reports = yield* createThenClose(client, { exited: false, gone: true })
+      const reports = yield* createThenClose(client, initialTaskState())
       expect(calls).toEqual(["Containers.Create", "Tasks.Create", "Tasks.Kill", "Tasks.Wait", "Tasks.Delete", "Containers.Delete"])
       expect(reports).toEqual([])
     }))
@@ -71,7 +76,7 @@ describe("container and task cleanup", () => {
   it.effect("does not kill a task known to have exited", () =>
     Effect.gen(function*() {
       const { calls, client } = fakeContainerd()
-      const task: TaskState = { exited: false, gone: true }
+      const task = initialTaskState()
       const scope = yield* Scope.make()
       yield* Effect.gen(function*() {
         yield* containerResource("c1", choice, spec, task, () => Effect.void)
@@ -87,18 +92,18 @@ describe("container and task cleanup", () => {
       const { calls, client } = fakeContainerd({
         "Tasks.Delete": status("Tasks.Delete", 9, "cannot delete a running process")
       })
-      const reports = yield* createThenClose(client, { exited: false, gone: true })
+      const reports = yield* createThenClose(client, initialTaskState())
       expect(calls).not.toContain("Containers.Delete")
       expect(reports).toHaveLength(2)
       expect(reports[0]).toContain("could not delete task c1")
       expect(reports[1]).toContain("left container c1 in namespace ns")
-      expect(reports[1]).toContain("ctr --namespace ns tasks kill --signal SIGKILL c1")
+      expect(reports[1]).toContain("ctr --address fake.sock --namespace ns tasks kill --signal SIGKILL c1")
     }))
 
   it.effect("still deletes the task when the kill fails", () =>
     Effect.gen(function*() {
       const { calls, client } = fakeContainerd({ "Tasks.Kill": status("Tasks.Kill", 9, "kill refused") })
-      const reports = yield* createThenClose(client, { exited: false, gone: true })
+      const reports = yield* createThenClose(client, initialTaskState())
       expect(calls).toContain("Tasks.Delete")
       expect(calls.at(-1)).toBe("Containers.Delete")
       expect(reports).toEqual([expect.stringContaining("could not kill task c1")])
@@ -110,7 +115,7 @@ describe("container and task cleanup", () => {
         "Tasks.Kill": status("Tasks.Kill", 5, "process already finished"),
         "Tasks.Delete": status("Tasks.Delete", 5, "task not found")
       })
-      const reports = yield* createThenClose(client, { exited: false, gone: true })
+      const reports = yield* createThenClose(client, initialTaskState())
       expect(calls.at(-1)).toBe("Containers.Delete")
       expect(reports).toEqual([])
     }))
@@ -118,7 +123,7 @@ describe("container and task cleanup", () => {
   it.effect("deletes the container when the task was never created", () =>
     Effect.gen(function*() {
       const { calls, client } = fakeContainerd({ "Tasks.Create": status("Tasks.Create", 2, "failed to start shim") })
-      const task: TaskState = { exited: false, gone: true }
+      const task = initialTaskState()
       const scope = yield* Scope.make()
       const created = yield* Effect.gen(function*() {
         yield* containerResource("c1", choice, spec, task, () => Effect.void)
@@ -129,18 +134,53 @@ describe("container and task cleanup", () => {
       expect(calls).toEqual(["Containers.Create", "Tasks.Create", "Containers.Delete"])
     }))
 
+  it.effect("cleans up after a task create that went out and got no answer, as if it had succeeded", () =>
+    Effect.gen(function*() {
+      const { calls, client } = fakeContainerd({
+        "Tasks.Create": new ContainerdError({
+          address: "fake.sock",
+          operation: "Tasks.Create",
+          containerId: "c1",
+          reason: { _tag: "Unreachable", detail: "the connection closed during the call", sent: true }
+        })
+      })
+      const task = initialTaskState()
+      const scope = yield* Scope.make()
+      yield* Effect.gen(function*() {
+        yield* containerResource("c1", choice, spec, task, () => Effect.void)
+        yield* taskResource("c1", { stdout: "/o", stderr: "/e" }, task, () => Effect.void)
+      }).pipe(Scope.provide(scope), Effect.provideService(ContainerdClient, client), Effect.exit)
+      yield* Scope.close(scope, Exit.void)
+      expect(calls).toEqual(["Containers.Create", "Tasks.Create", "Tasks.Kill", "Tasks.Wait", "Tasks.Delete", "Containers.Delete"])
+    }))
+
+  it.effect("leaves alone a container containerd refused to create (the id is someone else's)", () =>
+    Effect.gen(function*() {
+      const { calls, client } = fakeContainerd({
+        "Containers.Create": status("Containers.Create", 6, "container \"c1\": already exists")
+      })
+      const scope = yield* Scope.make()
+      yield* containerResource("c1", choice, spec, initialTaskState(), () => Effect.void).pipe(
+        Scope.provide(scope),
+        Effect.provideService(ContainerdClient, client),
+        Effect.exit
+      )
+      yield* Scope.close(scope, Exit.void)
+      expect(calls).toEqual(["Containers.Create"])
+    }))
+
   it.effect("deletes nothing when the container was never created", () =>
     Effect.gen(function*() {
       const { calls, client } = fakeContainerd({
         "Containers.Create": new ContainerdError({
           address: "fake.sock",
           operation: "Containers.Create",
-          reason: { _tag: "Unreachable", detail: "dial unix fake.sock: connect: no such file or directory" }
+          reason: { _tag: "Unreachable", detail: "dial unix fake.sock: connect: no such file or directory", sent: false }
         })
       })
       const reports: Array<string> = []
       const scope = yield* Scope.make()
-      yield* containerResource("c1", choice, spec, { exited: false, gone: true }, (message) =>
+      yield* containerResource("c1", choice, spec, initialTaskState(), (message) =>
         Effect.sync(() => void reports.push(message))).pipe(
           Scope.provide(scope),
           Effect.provideService(ContainerdClient, client),

@@ -3,7 +3,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
-import { existsSync } from "node:fs"
+import { existsSync, symlinkSync } from "node:fs"
 import { join } from "node:path"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
@@ -198,6 +198,16 @@ describe("runInContainer on the real containerd", () => {
       expect(creates).toEqual([])
     })))
 
+  it.live("refuses a symbolic link to the host's root directory as a rootfs", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      const link = join(scratchDir("root-link"), "rootfs")
+      symlinkSync("/", link)
+      const { output } = collector()
+      const error = yield* Effect.flip(runInContainer({ runtime: "", rootfs: link, args: ["true"] }, output))
+      expect(error.message).toContain("it is the host's root directory")
+      expect(creates).toEqual([])
+    })))
+
   it.live("stops the container and fails with the sink's error when a sink fails", () =>
     withRuntimes({})(Effect.gen(function*() {
       const output: RunOutput<string> = { stdout: () => Effect.fail("reader gone"), stderr: () => Effect.void }
@@ -208,6 +218,21 @@ describe("runInContainer on the real containerd", () => {
       expect(error).toBe("reader gone")
       expect(Date.now() - started).toBeLessThan(10_000)
       expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+    })))
+
+  it.live("fails with the sink's error when the sink fails while the last output is drained", () =>
+    withRuntimes({})(Effect.gen(function*() {
+      let chunks = 0
+      const output: RunOutput<string> = {
+        // The first chunk holds dd up long enough for it to exit with the rest still in the pipes.
+        stdout: () => ++chunks === 1 ? Effect.sleep("500 millis") : Effect.fail("reader gone"),
+        stderr: () => Effect.void
+      }
+      const error = yield* Effect.flip(runInContainer(
+        { runtime: "", rootfs: rootfs(), args: ["/bin/busybox", "dd", "if=/dev/zero", "bs=1000", "count=150"] },
+        output
+      ))
+      expect(error).toBe("reader gone")
     })))
 
   it.live("delivers all of the output to a sink slower than the drain's grace time", () =>

@@ -152,7 +152,8 @@ describe("ContainerdClient against a fake containerd", () => {
       expect(error.containerId).toBe("c")
       expect(error.reason).toEqual({
         _tag: "Unreachable",
-        detail: "the connection closed during the call"
+        detail: "the connection closed during the call",
+        sent: true
       })
     }))
 
@@ -164,7 +165,8 @@ describe("ContainerdClient against a fake containerd", () => {
       const error = yield* failureOf(client.version)
       expect(error.reason).toEqual({
         _tag: "Unreachable",
-        detail: `dial unix ${address}: connect: no such file or directory`
+        detail: `dial unix ${address}: connect: no such file or directory`,
+        sent: false
       })
       expect(error.message).toBe(
         `cannot reach containerd at ${address}: dial unix ${address}: connect: no such file or directory`
@@ -178,7 +180,11 @@ describe("ContainerdClient against a fake containerd", () => {
       writeFileSync(address, "")
       const client = yield* clientOf({ address })
       const error = yield* failureOf(client.listTasks)
-      expect(error.reason).toEqual({ _tag: "Unreachable", detail: `dial unix ${address}: connect: connection refused` })
+      expect(error.reason).toEqual({
+        _tag: "Unreachable",
+        detail: `dial unix ${address}: connect: connection refused`,
+        sent: false
+      })
     }))
 
   it.live("a status sent after the response headers is still containerd's status", () =>
@@ -225,7 +231,7 @@ describe("ContainerdClient against a fake containerd", () => {
       })
       const client = yield* Effect.scoped(clientOf({ address: fake.address }))
       const error = yield* failureOf(client.version)
-      expect(error.reason).toEqual({ _tag: "Unreachable", detail: "the client was closed" })
+      expect(error.reason).toEqual({ _tag: "Unreachable", detail: "the client was closed", sent: false })
       expect(fake.calls).toEqual([])
     }))
 

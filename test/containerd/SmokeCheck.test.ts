@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
-import { readdirSync, readFileSync, writeFileSync } from "node:fs"
+import { execFileSync } from "node:child_process"
+import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import * as ContainerdClient from "../../src/containerd/ContainerdClient.ts"
@@ -56,6 +57,29 @@ describe("checkRuntimes", () => {
       expect(mostAtOnce(intervals)).toBeGreaterThan(1)
     })
   }, 60_000)
+
+  it.live("fails a runtime whose containers cannot be cleaned up, naming what was left", () => {
+    const dir = scratchDir("undeletable")
+    const sabotage = join(dir, "sabotage")
+    writeFileSync(sabotage, "")
+    const path = join(dir, "undeletable-runc")
+    // While the sabotage file exists, `delete` fails: the task cannot be deleted, so its container stays.
+    writeFileSync(
+      path,
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = delete ] && [ -e "${sabotage}" ] && exit 1; done\nexec ${runc} "$@"\n`,
+      { mode: 0o755 }
+    )
+    return Effect.gen(function*() {
+      const report = yield* check({ undeletable: { path } })
+      const result = report.runtimes.find((runtime) => runtime.name === "undeletable")
+      expect(result?.ok).toBe(false)
+      expect(result?.error).toContain("left container oci-runtimes-undeletable-")
+      const [id] = namespaceContents(namespace).containers
+      rmSync(sabotage)
+      execFileSync("ctr", ["--address", address(), "--namespace", namespace, "tasks", "delete", "--force", id!])
+      execFileSync("ctr", ["--address", address(), "--namespace", namespace, "containers", "delete", id!])
+    })
+  })
 
   it.live("is not ok when the default runtime fails, whatever the others do", () =>
     Effect.gen(function*() {
