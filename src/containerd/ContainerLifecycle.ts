@@ -22,6 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { RuntimeChoice } from "../registry/RuntimeTable.ts"
+import { Status } from "./api/containerd/types/task/task_pb.ts"
 import { ContainerdClient, defaultAddress } from "./ContainerdClient.ts"
 import { type ContainerdError, hasStatus, mayHaveTakenEffect, StatusCode } from "./ContainerdError.ts"
 import { shimOptionsAny } from "./ShimOptionsWire.ts"
@@ -92,6 +93,25 @@ export const waitThroughRestarts = <A, R>(wait: Effect.Effect<A, ContainerdError
       }
     }))
   })
+
+/**
+ * `Tasks.Start` through a containerd restart: when the call went out and no
+ * answer came, the task is looked up once containerd is back, and started
+ * only if it is still merely created — starting it twice would fail.
+ */
+export const startThroughRestarts = (id: string): Effect.Effect<void, ContainerdError, ContainerdClient> =>
+  Effect.flatMap(ContainerdClient, (client) =>
+    client.startTask(id).pipe(
+      Effect.asVoid,
+      Effect.catchIf(
+        (error) => error.reason._tag === "Unreachable" && error.reason.sent,
+        () =>
+          retryWhileUnreachable(client.getTask(id)).pipe(
+            Effect.flatMap((process) => process.status === Status.CREATED ? client.startTask(id) : Effect.void),
+            Effect.asVoid
+          )
+      )
+    ))
 
 /** One cleanup step: "already gone" counts as done; anything else is reported and answers `false`. */
 const step = (report: CleanupReport, what: string, call: Effect.Effect<unknown, ContainerdError>) =>

@@ -29,6 +29,7 @@ import {
   type CleanupReport,
   containerResource,
   initialTaskState,
+  startThroughRestarts,
   taskResource,
   waitThroughRestarts
 } from "./ContainerLifecycle.ts"
@@ -215,7 +216,7 @@ const runScoped = <E>(request: RunRequest, output: RunOutput<E>, cleanupProblems
     const sinkFailed = yield* Deferred.make<never, E>()
     const forwarding = yield* Effect.forkScoped(forwardTaskOutput(io, failingOnce(output, sinkFailed)))
     yield* taskResource(id, { stdout: io.stdoutPath, stderr: io.stderrPath }, task, reportCleanup)
-    yield* client.startTask(id)
+    yield* startThroughRestarts(id)
     // A sink that fails, or a FIFO that cannot be read, ends the run at once rather than after the command.
     const { exitStatus } = yield* Effect.raceAllFirst([
       waitThroughRestarts(client.waitTask(id)),

@@ -9,9 +9,11 @@ import { ContainerdError } from "../../src/containerd/ContainerdError.ts"
 import {
   containerResource,
   initialTaskState,
+  startThroughRestarts,
   type TaskState,
   taskResource
 } from "../../src/containerd/ContainerLifecycle.ts"
+import { Status } from "../../src/containerd/api/containerd/types/task/task_pb.ts"
 import type { RuntimeChoice } from "../../src/registry/RuntimeTable.ts"
 
 const choice: RuntimeChoice = { runtime: "runc", shim: "io.containerd.runc.v2", options: undefined, preflightPath: undefined }
@@ -63,6 +65,43 @@ const createThenClose = (client: ContainerdClient, task: TaskState) =>
     yield* Scope.close(scope, Exit.void)
     return reports
   })
+
+describe("starting a task through a containerd restart", () => {
+  const lostReply = new ContainerdError({
+    address: "fake.sock",
+    operation: "Tasks.Start",
+    containerId: "c1",
+    reason: { _tag: "Unreachable", detail: "the connection closed during the call", sent: true }
+  })
+
+  /** A containerd whose first Tasks.Start reply is lost, and which then reports the task in `status`. */
+  const restartingContainerd = (status: number) => {
+    const calls: Array<string> = []
+    const client = {
+      startTask: () =>
+        Effect.suspend(() => {
+          calls.push("Tasks.Start")
+          return calls.length === 1 ? Effect.fail(lostReply) : Effect.succeed(42)
+        }),
+      getTask: () => Effect.sync(() => (calls.push("Tasks.Get"), { status }))
+    } as unknown as ContainerdClient
+    return { calls, client }
+  }
+
+  it.effect("starts the task again when it is still only created", () =>
+    Effect.gen(function*() {
+      const { calls, client } = restartingContainerd(Status.CREATED)
+      yield* startThroughRestarts("c1").pipe(Effect.provideService(ContainerdClient, client))
+      expect(calls).toEqual(["Tasks.Start", "Tasks.Get", "Tasks.Start"])
+    }))
+
+  it.effect("does not start a task twice when the lost reply had started it", () =>
+    Effect.gen(function*() {
+      const { calls, client } = restartingContainerd(Status.RUNNING)
+      yield* startThroughRestarts("c1").pipe(Effect.provideService(ContainerdClient, client))
+      expect(calls).toEqual(["Tasks.Start", "Tasks.Get"])
+    }))
+})
 
 describe("container and task cleanup", () => {
   it.effect("kills, waits for and deletes a task that has not exited, then deletes the container", () =>

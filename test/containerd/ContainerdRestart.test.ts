@@ -25,7 +25,8 @@ describe("runInContainer across a containerd restart", () => {
       let stdout = ""
       const client = ContainerdClient.layer({ address: containerd.current.address, namespace: "restart-test" })
       const run = withRegistry(configWith({}), client)(runInContainer(
-        { runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "echo started; sleep 2; echo survived"] },
+        // "started" comes well after Tasks.Start has answered, so that the restart falls in Tasks.Wait.
+        { runtime: "", rootfs: rootfs(), args: ["/bin/sh", "-c", "sleep 0.5; echo started; sleep 2; echo survived"] },
         {
           stdout: (chunk) =>
             Effect.sync(() => (stdout += new TextDecoder().decode(chunk))).pipe(
