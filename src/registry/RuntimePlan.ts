@@ -131,18 +131,28 @@ const hasEntries = (options: RuntimeConfig["options"]): options is Readonly<Reco
   options !== undefined && Object.keys(options).length > 0
 
 /**
- * No word of a command line can hold a NUL: the runtime would receive the
- * word cut short (or, through a wrapper script, not at all), so such a path
- * or argument is refused rather than passed on altered.
+ * Why a word cannot go on a command line as it is, if it cannot. No word can
+ * hold a NUL: the runtime would receive it cut short (or, through a wrapper
+ * script, not at all). A lone UTF-16 surrogate has no UTF-8 form: it would
+ * reach the script and the runtime as U+FFFD, a different word.
  */
-const nulProblems = (name: string, path: string, args: ReadonlyArray<string>): Array<Problem> => {
+const unpassable = (word: string): string | undefined =>
+  word.includes("\0") ? "a NUL character" : loneSurrogate.test(word) ? "a lone surrogate (not valid Unicode)" : undefined
+
+/** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Words that would not reach the runtime as written are refused rather than passed on altered. */
+const wordProblems = (name: string, path: string, args: ReadonlyArray<string>): Array<Problem> => {
   const problems: Array<Problem> = []
-  if (path.includes("\0")) problems.push(problemFor(name, "path", "path cannot contain a NUL character"))
+  const inPath = unpassable(path)
+  if (inPath !== undefined) problems.push(problemFor(name, "path", `path cannot contain ${inPath}`))
   args.forEach((arg, index) => {
-    if (arg.includes("\0")) {
+    const inArg = unpassable(arg)
+    if (inArg !== undefined) {
       problems.push(new Problem({
         path: configPath(["runtimes", name, "runtimeArgs", index]),
-        message: `runtime ${name}: runtimeArgs cannot contain a NUL character`
+        message: `runtime ${name}: runtimeArgs cannot contain ${inArg}`
       }))
     }
   })
@@ -190,8 +200,8 @@ const planConfiguredRuntime = (
   if (hasEntries(runtime.options)) {
     return { ok: false, problems: [problemFor(name, "options", "options cannot be used with a path runtime")] }
   }
-  const withNul = nulProblems(name, path, args)
-  if (withNul.length > 0) return { ok: false, problems: withNul }
+  const badWords = wordProblems(name, path, args)
+  if (badWords.length > 0) return { ok: false, problems: badWords }
   const wrapper = args.length > 0 ? planWrapper(options.scriptsDirectory, name, path, args) : undefined
   return {
     ok: true,

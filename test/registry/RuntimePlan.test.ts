@@ -502,6 +502,17 @@ describe("planRuntimes: roots and command-line words", () => {
     ])
   })
 
+  it("refuses a runtimeArg or path holding a lone surrogate, which has no UTF-8 form", () => {
+    expect(problems(withRuntimes({ odd: { path: "/usr/bin/\ud800runc", runtimeArgs: ["ok", "a\udc00", "\ud83d\ude00"] } })))
+      .toEqual([
+        { path: "runtimes.odd.path", message: "runtime odd: path cannot contain a lone surrogate (not valid Unicode)" },
+        {
+          path: "runtimes.odd.runtimeArgs[1]",
+          message: "runtime odd: runtimeArgs cannot contain a lone surrogate (not valid Unicode)"
+        }
+      ])
+  })
+
   it("refuses each runtimeArg holding a NUL, naming its index", () => {
     expect(problems(withRuntimes({ nul: { path: "/usr/bin/runc", runtimeArgs: ["ok", "a\u0000b", "\u0000"] } })))
       .toEqual([
