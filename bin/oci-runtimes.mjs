@@ -13,14 +13,36 @@
 // Node's compile cache (in the system's temporary directory) keeps V8's
 // compiled code between runs, which saves about a sixth of a short command's
 // time; Node without it simply compiles again.
+//
+// This file itself runs on any Node still about (the machine's own may be
+// older than the bundle needs), so that an old one gets one line saying what
+// is needed rather than a screen of minified code and a stack trace.
 import { readdirSync, statSync } from "node:fs"
 import module, { createRequire } from "node:module"
-
-module.enableCompileCache?.()
 import { fileURLToPath } from "node:url"
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
-const { version } = createRequire(import.meta.url)("../package.json")
+const { engines, version } = createRequire(import.meta.url)("../package.json")
+
+/** Whether dotted version `a` comes before `b` (`20.20.2` before `22.19`). */
+const isOlder = (a, b) => {
+  const [left, right] = [a, b].map((text) => text.split(".").map(Number))
+  for (let i = 0; i < Math.max(left.length, right.length); i++) {
+    if ((left[i] ?? 0) !== (right[i] ?? 0)) return (left[i] ?? 0) < (right[i] ?? 0)
+  }
+  return false
+}
+
+const needed = engines.node.replace(/^>=\s*/, "")
+if (isOlder(process.versions.node, needed)) {
+  process.stderr.write(
+    `oci-runtimes: needs Node.js ${needed} or later, and this is ${process.version} (${process.execPath}); ` +
+      "in a checkout, `npx oci-runtimes` runs the Node.js 24 that `npm ci` installs into node_modules/.bin\n"
+  )
+  process.exit(1)
+}
+
+module.enableCompileCache?.()
 
 const modifiedAt = (path) => {
   try {
