@@ -142,6 +142,13 @@ const unpassable = (word: string): string | undefined =>
 /** A high surrogate not followed by a low one, or a low one not preceded by a high one. */
 const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
+/**
+ * A name to look up on PATH that starts with `-`. A wrapper script cannot
+ * exec one: bash and busybox sh read it as an option, and dash has no
+ * `exec --`; a path with a `/` gets `./` in front instead (`WrapperScript`).
+ */
+const isDashLedBareName = (path: string): boolean => path.startsWith("-") && !path.includes("/")
+
 /** Words that would not reach the runtime as written are refused rather than passed on altered. */
 const wordProblems = (name: string, path: string, args: ReadonlyArray<string>): Array<Problem> => {
   const problems: Array<Problem> = []
@@ -202,6 +209,17 @@ const planConfiguredRuntime = (
   }
   const badWords = wordProblems(name, path, args)
   if (badWords.length > 0) return { ok: false, problems: badWords }
+  if (args.length > 0 && isDashLedBareName(path)) {
+    return {
+      ok: false,
+      problems: [problemFor(
+        name,
+        "path",
+        `a runtime with runtimeArgs runs through a wrapper script, whose exec would read ${JSON.stringify(path)} ` +
+          "as an option (no sh takes exec --): give the binary's full path"
+      )]
+    }
+  }
   const wrapper = args.length > 0 ? planWrapper(options.scriptsDirectory, name, path, args) : undefined
   return {
     ok: true,

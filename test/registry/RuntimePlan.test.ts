@@ -513,6 +513,20 @@ describe("planRuntimes: roots and command-line words", () => {
       ])
   })
 
+  it("refuses a bare name starting with a dash for a runtime with runtimeArgs, which no wrapper script can exec", () => {
+    expect(problems(withRuntimes({ dash: { path: "-runc", runtimeArgs: ["--debug"] } }))).toEqual([
+      {
+        path: "runtimes.dash.path",
+        message: "runtime dash: a runtime with runtimeArgs runs through a wrapper script, whose exec would read \"-runc\" " +
+          "as an option (no sh takes exec --): give the binary's full path"
+      }
+    ])
+  })
+
+  it("accepts a bare name starting with a dash without runtimeArgs: the shim runs it directly", () => {
+    expect(runtimeIn(planOf(withRuntimes({ dash: { path: "-runc" } })), "dash").wrapper).toBeUndefined()
+  })
+
   it("refuses each runtimeArg holding a NUL, naming its index", () => {
     expect(problems(withRuntimes({ nul: { path: "/usr/bin/runc", runtimeArgs: ["ok", "a\u0000b", "\u0000"] } })))
       .toEqual([
