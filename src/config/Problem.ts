@@ -40,3 +40,10 @@ export const configPath = (segments: ReadonlyArray<PropertyKey>): string =>
     if (!plainKey.test(key)) return `${path}[${JSON.stringify(key)}]`
     return path === "" ? key : `${path}.${key}`
   }, "")
+
+/**
+ * `text` as a message may quote it: whole when short, else its start and how
+ * much was left out, so that a 10 MB argument cannot make a 10 MB message.
+ */
+export const excerpt = (text: string, max = 200): string =>
+  text.length <= max ? text : `${text.slice(0, max)}…(${text.length - max} more characters)`

@@ -14,6 +14,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { excerpt } from "../config/Problem.ts"
 import { type ChildProcess, spawn, type SpawnOptions } from "node:child_process"
 import { statSync } from "node:fs"
 import { availableParallelism } from "node:os"
@@ -29,7 +30,12 @@ export type Argv = ReadonlyArray<string>
 export const argvKey = (argv: Argv): string => JSON.stringify(argv)
 
 /** The command line as Go's `%v` prints `exec.Cmd.Args`, so messages read like dockerd's. */
-const commandLine = (argv: Argv): string => `[${[...argv, "features"].join(" ")}]`
+/** The command as messages show it, each word bounded (`excerpt`) and at most 20 words. */
+const commandLine = (argv: Argv): string => {
+  const words = [...argv, "features"]
+  const shown = words.length <= 20 ? words : [...words.slice(0, 19), `…(${words.length - 20} more words)`, "features"]
+  return `[${shown.map((word) => excerpt(word)).join(" ")}]`
+}
 
 const failedToRun = (argv: Argv, reason: string): string => `Failed to run ${commandLine(argv)}: ${reason}`
 

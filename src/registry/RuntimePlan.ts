@@ -14,7 +14,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { DaemonConfig, RuntimeConfig } from "../config/DaemonConfig.ts"
 import { cgroupDriverOption, execOptProblems, execOptWarnings } from "../config/ExecOpts.ts"
-import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
+import { ConfigWarning, configPath, excerpt, Problem } from "../config/Problem.ts"
 import type { HostSnapshot } from "../host/HostFacts.ts"
 import {
   isPermissibleContainerdRuntimeName,
@@ -215,7 +215,7 @@ const planConfiguredRuntime = (
       problems: [problemFor(
         name,
         "path",
-        `a runtime with runtimeArgs runs through a wrapper script, whose exec would read ${JSON.stringify(path)} ` +
+        `a runtime with runtimeArgs runs through a wrapper script, whose exec would read ${JSON.stringify(excerpt(path))} ` +
           "as an option (no sh takes exec --): give the binary's full path"
       )]
     }
