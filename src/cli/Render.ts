@@ -104,6 +104,22 @@ export const usageErrorLines = (message: string, style: Style): Array<string> =>
   return [errorLine({ path: "", message: first }, style), ...rest.map(escapeText)]
 }
 
+/**
+ * A word read as short flags with a letter no flag has (`-dash`): most likely
+ * a runtime name starting with `-`, so the lines after the errors say where
+ * such a name goes.
+ */
+export const unknownShortFlagLines = (
+  unknown: ReadonlyArray<{ readonly word: string; readonly after: string | undefined }>,
+  style: Style
+): Array<string> => [
+  ...unknown.map(({ word }) => errorLine({ path: "", message: `unknown flag: ${word}` }, style)),
+  ...unknown.slice(0, 1).map(({ after, word }) =>
+    `A runtime name starting with '-' goes after '--' (oci-runtimes resolve -- ${quoteWord(word)}), ` +
+    `a flag's value after '=' (${escapeText(after ?? "--runtime")}=${quoteWord(word)}).`
+  )
+]
+
 /** An unexpected failure: one line, no stack trace. */
 export const internalErrorLine = (description: string, style: Style): string =>
   `${style.red("internal error:")} ${escapeText(description)} (this is a bug in oci-runtimes)`
@@ -120,8 +136,65 @@ export interface WarningJson {
 export const warningsJson = (warnings: ReadonlyArray<ConfigWarning>): ReadonlyArray<WarningJson> =>
   warnings.map(({ message, path }) => ({ path, message }))
 
-/** JSON as the CLI prints it: two-space indented, one document per run. */
-export const formatJson = (value: unknown): string => JSON.stringify(value, null, 2)
+/**
+ * An object's members in the order given. A JavaScript object cannot keep
+ * one: integer-like keys (`"9"`, `"10"`) always come first, in numeric order,
+ * so an object keyed by runtime name would print `9` before `10`.
+ */
+export class OrderedMembers {
+  readonly entries: ReadonlyArray<readonly [string, unknown]>
+  constructor(entries: ReadonlyArray<readonly [string, unknown]>) {
+    this.entries = entries
+  }
+}
+
+/** By code unit, the order the table and Go's sort use (and Go's encoding/json for a map's keys). */
+const byCodeUnit = (left: string, right: string) => (left < right ? -1 : left > right ? 1 : 0)
+
+/** `record`'s members in byte (code unit) order, as dockerd's JSON writes a map keyed by name. */
+export const byteOrdered = (record: Readonly<Record<string, unknown>>): OrderedMembers =>
+  new OrderedMembers(Object.entries(record).sort(([left], [right]) => byCodeUnit(left, right)))
+
+const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
+  if (typeof value !== "object" || value === null) return false
+  const prototype = Object.getPrototypeOf(value)
+  return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function"
+}
+
+/** `{`/`[` and `}`/`]` around one item a line, as `JSON.stringify` indents them. */
+const block = (open: string, close: string, items: ReadonlyArray<string>, indent: string): string =>
+  items.length === 0 ? open + close : `${open}\n${items.map((item) => `${indent}  ${item}`).join(",\n")}\n${indent}${close}`
+
+const members = (entries: ReadonlyArray<readonly [string, unknown]>, indent: string): string =>
+  block(
+    "{",
+    "}",
+    entries.flatMap(([key, member]) => {
+      const text = jsonText(member, `${indent}  `)
+      return text === undefined ? [] : [`${JSON.stringify(key)}: ${text}`]
+    }),
+    indent
+  )
+
+/**
+ * `JSON.stringify(value, null, 2)` at depth `indent`, except that plain
+ * objects and arrays are walked here, so that `OrderedMembers` inside them
+ * print as objects in their own order; `undefined` where JSON has no value.
+ */
+const jsonText = (value: unknown, indent: string): string | undefined => {
+  if (value instanceof OrderedMembers) return members(value.entries, indent)
+  if (Array.isArray(value)) {
+    return block("[", "]", value.map((item) => jsonText(item, `${indent}  `) ?? "null"), indent)
+  }
+  if (isPlainObject(value)) return members(Object.entries(value), indent)
+  return JSON.stringify(value, null, 2)?.replaceAll("\n", `\n${indent}`)
+}
+
+/**
+ * JSON as the CLI prints it: two-space indented, one document per run, as
+ * `JSON.stringify` writes it, with `OrderedMembers` as objects in their order.
+ */
+export const formatJson = (value: unknown): string => jsonText(value, "") ?? "null"
 
 /* resolve ----------------------------------------------------------------- */
 
@@ -177,8 +250,21 @@ export const resolutionText = ({ choice, features }: Resolution, style: Style): 
 
 /* info -------------------------------------------------------------------- */
 
-/** Docker's `GET /info` shape: `DefaultRuntime`, `CgroupDriver`, `Runtimes`. */
-export const infoJson = (table: RuntimeTable): RuntimesInfo => describeRuntimes(table)
+/** The registry's `RuntimesInfo` as printed: `Runtimes` in byte order of the names. */
+export interface InfoJson extends Omit<RuntimesInfo, "Runtimes"> {
+  readonly Runtimes: OrderedMembers
+}
+
+/**
+ * Docker's `GET /info` shape: `DefaultRuntime`, `CgroupDriver`, `Runtimes`.
+ * `Runtimes` stays an object, as in Docker's API, with its keys in byte order
+ * as dockerd writes them; only the printed form can hold that order, so the
+ * library's `RuntimesInfo` keeps a plain record.
+ */
+export const infoJson = (table: RuntimeTable): InfoJson => {
+  const info = describeRuntimes(table)
+  return { ...info, Runtimes: byteOrdered(info.Runtimes) }
+}
 
 /**
  * The binary that does the work: for runtimes behind the runc shim, the OCI

@@ -33,7 +33,7 @@ import * as Doctor from "./Doctor.ts"
 import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
-import { internalErrorLine, plainStyle, usageErrorLines, usageHint } from "./Render.ts"
+import { internalErrorLine, plainStyle, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
 
 const programName = "oci-runtimes"
 
@@ -61,7 +61,10 @@ const resolve = Command.make(
   "resolve",
   {
     name: Argument.String("name").pipe(
-      Argument.withDescription("Runtime name as a container would ask for it; omitted or \"\": the default runtime"),
+      Argument.withDescription(
+        "Runtime name as a container would ask for it; omitted or \"\": the default runtime. " +
+          "A name starting with '-' goes after '--': oci-runtimes resolve -- -name"
+      ),
       Argument.optional
     )
   },
@@ -181,7 +184,47 @@ const check = Command.make(
   )
 )
 
-export const cli = root.pipe(Command.withSubcommands([validate, resolve, info, doctor, run, check]))
+const subcommands = [validate, resolve, info, doctor, run, check] as const
+
+export const cli = root.pipe(Command.withSubcommands(subcommands))
+
+/** The built-ins' short flags, `-h` (Help) and `-v` (Version): every flag of ours is long only. */
+const shortFlags: ReadonlySet<string> = new Set(["h", "v"])
+
+/** A word read as unknown short flags, and the long flag before it, whose value it may have been meant as. */
+export interface UnknownShortFlag {
+  readonly word: string
+  readonly after: string | undefined
+}
+
+/** What effect/cli's lexer takes for a negative number rather than flags. */
+const negativeNumber = /^-(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/
+
+/**
+ * The words before `--` that effect/cli reads as short flags (`-x`, `-abc`,
+ * `-x=value`) with a letter no flag has. Its parser takes such a word letter
+ * by letter and the built-ins act before errors are reported, so `-dash`
+ * (`-d -a -s -h`) printed the help and exited 0; the word is most likely a
+ * runtime name starting with `-`, which the usage error then tells how to pass.
+ */
+export const unknownShortFlags = (args: ReadonlyArray<string>): Array<UnknownShortFlag> => {
+  const end = args.indexOf("--")
+  const words = end === -1 ? args : args.slice(0, end)
+  return words.flatMap((word, index) => {
+    if (word.length < 2 || !word.startsWith("-") || word.startsWith("--") || negativeNumber.test(word)) return []
+    const letters = Array.from(word.slice(1).split("=")[0] ?? "")
+    if (letters.length > 0 && letters.every((letter) => shortFlags.has(letter))) return []
+    const before = words[index - 1]
+    return [{ word, after: before?.startsWith("--") && !before.includes("=") ? before : undefined }]
+  })
+}
+
+/** The command a usage error is about: the program, then the subcommand named before `--`, if any. */
+const commandPathOf = (args: ReadonlyArray<string>): Array<string> => {
+  const end = args.indexOf("--")
+  const named = (end === -1 ? args : args.slice(0, end)).find((arg) => subcommands.some((command) => command.name === arg))
+  return named === undefined ? [programName] : [programName, named]
+}
 
 /**
  * Help asked for goes to stdout; everything about a bad command line goes to
@@ -231,6 +274,12 @@ export const main = (version: string, args: ReadonlyArray<string>): Effect.Effec
     const output = yield* Output.Output
     const internalError = (description: string) =>
       output.stderr(internalErrorLine(description, output.stderrStyle)).pipe(Effect.as(ExitCode.internal))
+    const unknown = unknownShortFlags(args)
+    if (unknown.length > 0) {
+      for (const line of unknownShortFlagLines(unknown, output.stderrStyle)) yield* output.stderr(line)
+      yield* output.stderr(usageHint(commandPathOf(args)))
+      return ExitCode.usage
+    }
     return yield* Command.runWith(cli, { version })(args).pipe(
       Effect.provide(Layer.merge(CliOutput.layerPresenter(presenter(output)), cliConfig)),
       Effect.as<number>(ExitCode.ok),

@@ -127,6 +127,11 @@ export interface RuntimeInfo {
 export interface RuntimesInfo {
   readonly DefaultRuntime: string
   readonly CgroupDriver: CgroupDriver
+  /**
+   * An object, as Docker's API has it; JavaScript lists integer-like names
+   * first, so whoever prints it in dockerd's byte order sorts the keys (the
+   * CLI does, in `Render.infoJson`).
+   */
   readonly Runtimes: Readonly<Record<string, RuntimeInfo>>
 }
 

@@ -95,7 +95,7 @@ describe("resolution", () => {
 describe("info", () => {
   it("JSON is the registry's GET /info description", () => {
     const json = infoJson(table)
-    expect(Object.keys(json.Runtimes)).toEqual(["io.containerd.runc.v2", "kata", "odd", "runc", "wrapped"])
+    expect(json.Runtimes.entries.map(([name]) => name)).toEqual(["io.containerd.runc.v2", "kata", "odd", "runc", "wrapped"])
     expect(json.CgroupDriver).toBe("systemd")
   })
 
