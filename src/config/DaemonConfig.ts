@@ -16,7 +16,7 @@ import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
-import { parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
+import { isRawJson, parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
 import { findJsonSyntaxError } from "../json/JsonSyntax.ts"
 import { configPath, Problem } from "./Problem.ts"
@@ -116,8 +116,12 @@ export interface ParsedDaemonJson {
   readonly setKeys: ReadonlySet<DaemonJsonKey>
 }
 
-/** A JSON value as a mismatch message shows it: scalars verbatim, containers by kind. */
+/**
+ * A JSON value as a mismatch message shows it: scalars verbatim (a number as
+ * written, see `markLiteral`), containers by kind.
+ */
 const describeJson = (value: unknown): string => {
+  if (typeof value === "symbol") return value.description ?? ""
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "an object"
   return JSON.stringify(value)
@@ -144,25 +148,48 @@ const decodeDaemonJson = SchemaParser.decodeUnknownResult(DaemonConfigFromJson, 
   reportInput: true
 })
 
+/** A JSON object as parsed; a number literal (`RawJson`) is an object too, but not one of these. */
 const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
+  typeof value === "object" && value !== null && !Array.isArray(value) && !isRawJson(value)
 
 /**
- * `json`, parsed from `text`, with each runtime's `options` object replaced by
- * its copy that keeps number literals. Only there: numbers anywhere else are
- * type mismatches, reported as JSON.parse reads them.
+ * A number literal outside `options`, as a symbol described by its text.
+ * Every schema there rejects a symbol as it rejects a number (a `RawJson` is
+ * an object, which `Struct` and `Record` would take), and the mismatch
+ * message can quote the number as written: `1e400`, not `null`.
  */
-const withOptionNumberLiterals = (json: unknown, text: string): unknown => {
-  const runtimes = isJsonObject(json) ? json["runtimes"] : undefined
-  if (!isJsonObject(runtimes)) return json
-  // The same text parses to the same shape, so the paths found in `json` exist here too.
-  const literal = parseKeepingNumberLiterals(text) as { readonly runtimes: Record<string, Record<string, unknown>> }
-  for (const [name, runtime] of Object.entries(runtimes)) {
-    if (isJsonObject(runtime) && isJsonObject(runtime["options"])) {
-      runtime["options"] = literal.runtimes[name]!["options"]
-    }
-  }
-  return json
+const markLiteral = (value: unknown): unknown => isRawJson(value) ? Symbol(value.rawJSON) : value
+
+/** A copy of `object` with `f` applied to each value; `fromEntries` keeps a `__proto__` key an own property. */
+const mapValues = (
+  object: Record<string, unknown>,
+  f: (value: unknown, key: string) => unknown
+): Record<string, unknown> => Object.fromEntries(Object.keys(object).map((key) => [key, f(object[key], key)]))
+
+/** Marks a value's literal, or its elements' if it is an array or object (the schemas look no deeper). */
+const markShallow = (value: unknown): unknown => {
+  if (Array.isArray(value)) return value.map(markLiteral)
+  if (isJsonObject(value)) return mapValues(value, markLiteral)
+  return markLiteral(value)
+}
+
+/** Marks the literals of one field of a runtime; the numbers inside `options` stay `RawJson`. */
+const markRuntimeField = (value: unknown, key: string): unknown =>
+  key === "options" ? markLiteral(value) : markShallow(value)
+
+/**
+ * `json`, parsed keeping number literals, with the literals outside runtime
+ * `options` marked for the decoder (see `markLiteral`). Only what the schemas
+ * look at is visited, each value once: the top-level values and their
+ * elements, each runtime's fields and their elements.
+ */
+const markNumberLiterals = (json: unknown): unknown => {
+  if (!isJsonObject(json)) return markLiteral(json)
+  return mapValues(json, (value, key) => {
+    if (key !== "runtimes" || !isJsonObject(value)) return markShallow(value)
+    return mapValues(value, (runtime) =>
+      isJsonObject(runtime) ? mapValues(runtime, markRuntimeField) : markLiteral(runtime))
+  })
 }
 
 /**
@@ -183,7 +210,7 @@ export const parseDaemonJson = (
     const { column, line, message } = syntaxError
     return Result.fail(new ConfigSyntaxError({ file, line, column, detail: message }))
   }
-  const json = withOptionNumberLiterals(JSON.parse(body), body)
+  const json = markNumberLiterals(parseKeepingNumberLiterals(body))
   const setKeys = new Set(
     typeof json === "object" && json !== null ? daemonJsonKeys.filter((key) => Object.hasOwn(json, key)) : []
   )

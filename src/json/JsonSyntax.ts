@@ -6,6 +6,12 @@
  * this scanner first. It follows the JSON grammar (RFC 8259) and words its
  * complaints like Go's `encoding/json`, which is what dockerd prints for a
  * broken daemon.json, so the message can be searched for.
+ *
+ * A key written twice in one object is refused too, though RFC 8259 only
+ * says keys SHOULD be unique: `JSON.parse` keeps the last silently, while
+ * dockerd's decoder merges a repeated map-typed key into one map, so either
+ * reading hides half of what was written (Go's encoding/json/v2 refuses
+ * duplicates by default for the same reason).
  */
 
 /** A syntax error at a 1-based line and column (columns count characters). */
@@ -26,11 +32,20 @@ export const maxDepth = 1000
 class Stop {
   readonly offset: number
   readonly message: string
-  constructor(offset: number, message: string) {
+  /** Where the first of two equal keys starts, for the message. */
+  readonly firstOffset: number | undefined
+  constructor(offset: number, message: string, firstOffset?: number) {
     this.offset = offset
     this.message = message
+    this.firstOffset = firstOffset
   }
 }
+
+/**
+ * An open container: an object, as the offset of each key seen so far in it
+ * (a hash map, so checking for a repeat stays linear in the input), or `"["`.
+ */
+type Open = Map<string, number> | "["
 
 const isSpace = (c: string | undefined): boolean => c === " " || c === "\t" || c === "\n" || c === "\r"
 const isDigit = (c: string | undefined): c is string => c !== undefined && c >= "0" && c <= "9"
@@ -94,7 +109,7 @@ class Scanner {
    * nesting deeper than `maxDepth` is refused as Go refuses it.
    */
   document(): void {
-    const open: Array<"{" | "["> = []
+    const open: Array<Open> = []
     for (;;) {
       if (this.openValue(open)) continue
       if (this.closeValues(open)) return
@@ -106,7 +121,7 @@ class Scanner {
    * container, whose first element comes next; `false` when a whole value was
    * scanned.
    */
-  private openValue(open: Array<"{" | "[">): boolean {
+  private openValue(open: Array<Open>): boolean {
     this.skipSpace()
     const c = this.peek()
     if (c === "{" || c === "[") {
@@ -117,8 +132,9 @@ class Scanner {
         this.pos++
         return false
       }
-      open.push(c)
-      if (c === "{") this.objectKey()
+      const keys = c === "{" ? new Map<string, number>() : "["
+      open.push(keys)
+      if (keys !== "[") this.objectKey(keys)
       return true
     }
     if (c === "\"") this.string()
@@ -134,7 +150,7 @@ class Scanner {
    * After a value: closes every container that ends here, then moves past the
    * `,` to the next element. Returns `true` when the document is complete.
    */
-  private closeValues(open: Array<"{" | "[">): boolean {
+  private closeValues(open: Array<Open>): boolean {
     for (;;) {
       this.skipSpace()
       const container = open.at(-1)
@@ -142,35 +158,48 @@ class Scanner {
         if (this.pos < this.text.length) this.fail("after top-level value")
         return true
       }
-      if (this.peek() === (container === "{" ? "}" : "]")) {
+      if (this.peek() === (container === "[" ? "]" : "}")) {
         this.pos++
         open.pop()
         continue
       }
-      this.expect(",", container === "{" ? "after object key:value pair" : "after array element")
-      if (container === "{") this.objectKey()
+      this.expect(",", container === "[" ? "after array element" : "after object key:value pair")
+      if (container !== "[") this.objectKey(container)
       return false
     }
   }
 
-  /** An object's key and the `:` after it. */
-  private objectKey(): void {
+  /**
+   * An object's key and the `:` after it. Keys are compared as decoded, so
+   * `"p\u0061th"` repeats `"path"`.
+   */
+  private objectKey(keys: Map<string, number>): void {
     this.skipSpace()
     if (this.peek() !== "\"") this.fail("looking for beginning of object key string")
-    this.string()
+    const start = this.pos
+    const escaped = this.string()
+    const key = escaped
+      ? JSON.parse(this.text.slice(start, this.pos)) as string
+      : this.text.slice(start + 1, this.pos - 1)
+    const first = keys.get(key)
+    if (first !== undefined) throw new Stop(start, `duplicate key ${JSON.stringify(key)}`, first)
+    keys.set(key, start)
     this.skipSpace()
     this.expect(":", "after object key")
   }
 
-  private string(): void {
+  /** Scans a string; returns whether it holds an escape. */
+  private string(): boolean {
+    let escaped = false
     this.pos++
     for (;;) {
       const c = this.peek()
       if (c === "\"") {
         this.pos++
-        return
+        return escaped
       }
       if (c === "\\") {
+        escaped = true
         this.pos++
         this.escape()
       } else if (c === undefined || c < " ") {
@@ -243,6 +272,11 @@ export const findJsonSyntaxError = (text: string): JsonSyntaxError | undefined =
     return undefined
   } catch (stop) {
     if (!(stop instanceof Stop)) throw stop
-    return { ...locate(text, stop.offset), message: stop.message }
+    if (stop.firstOffset === undefined) return { ...locate(text, stop.offset), message: stop.message }
+    const first = locate(text, stop.firstOffset)
+    return {
+      ...locate(text, stop.offset),
+      message: `${stop.message} (first at line ${first.line}, column ${first.column})`
+    }
   }
 }

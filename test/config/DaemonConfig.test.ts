@@ -197,14 +197,86 @@ describe("numbers in runtime options", () => {
     expect(JSON.stringify(optionsOf(`{"runtimes": {"kata": {"options": ${text}}}}`))).toBe(text)
   })
 
-  it("are plain numbers outside runtime options", () => {
-    const error = parseFailure(`{"runtimes": {"kata": {"path": 1.0000000000000001}}}`)
-    expect(error._tag === "ConfigSchemaError" && error.problems[0]?.message).toBe("expected a string, got 1")
+  it("an options value that is not an object is quoted as written", () => {
+    const error = parseFailure(`{"runtimes": {"kata": {"options": 1.0}}}`)
+    expect(error._tag === "ConfigSchemaError" && error.problems[0]?.message).toBe("expected an object, got 1.0")
+  })
+})
+
+describe("numbers outside runtime options are quoted as written in mismatches", () => {
+  const problemsOfText = (text: string) => {
+    const error = parseFailure(text)
+    if (error._tag !== "ConfigSchemaError") throw new Error(`expected a ConfigSchemaError, got ${error._tag}`)
+    return error.problems.map(({ message, path }) => ({ path, message }))
+  }
+
+  it("a number too large for a double is quoted, not shown as null", () => {
+    expect(problemsOfText(`{"runtimes": {"kata": {"path": 1e400}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: "expected a string, got 1e400" }
+    ])
   })
 
-  it("are plain numbers in an options value that is not an object", () => {
-    const error = parseFailure(`{"runtimes": {"kata": {"options": 1.0}}}`)
-    expect(error._tag === "ConfigSchemaError" && error.problems[0]?.message).toBe("expected an object, got 1")
+  it("negative zero keeps its sign", () => {
+    expect(problemsOfText(`{"runtimes": {"kata": {"path": -0}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: "expected a string, got -0" }
+    ])
+  })
+
+  it("a number a double rounds is quoted with every digit", () => {
+    expect(problemsOfText(`{"runtimes": {"kata": {"path": 1.0000000000000001}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: "expected a string, got 1.0000000000000001" }
+    ])
+  })
+
+  it("top-level values, array elements and runtimes are quoted as written too", () => {
+    expect(problemsOfText(`{"data-root": 1E2, "exec-opts": [0.50], "runtimes": {"kata": 1e-0, "crun": {"runtimeArgs": [-0.0]}}}`))
+      .toEqual([
+        { path: "data-root", message: "expected a string, got 1E2" },
+        { path: "exec-opts[0]", message: "expected a string, got 0.50" },
+        { path: "runtimes.kata", message: "expected an object, got 1e-0" },
+        { path: "runtimes.crun.runtimeArgs[0]", message: "expected a string, got -0.0" }
+      ])
+  })
+
+  it("a top level that is a number is quoted as written", () => {
+    expect(problemsOfText("1e400")).toEqual([
+      { path: "", message: "expected a JSON object at the top level, got 1e400" }
+    ])
+  })
+})
+
+describe("repeated keys", () => {
+  it("a top-level key written twice is refused at the second, naming the key and where the first is", () => {
+    const text = `{
+  "runtimes": {"a": {"path": "/usr/bin/a"}},
+  "runtimes": {"b": {"path": "/usr/bin/b"}}
+}`
+    expect(parseFailure(text)).toMatchObject({
+      _tag: "ConfigSyntaxError",
+      line: 3,
+      column: 3,
+      detail: "duplicate key \"runtimes\" (first at line 2, column 3)"
+    })
+  })
+
+  it("the whole message names the file, the line and the key", () => {
+    const text = `{"runtimes": {}, "runtimes": {}}`
+    expect(parseFailure(text).message).toBe(
+      "/etc/docker/daemon.json:1:18: duplicate key \"runtimes\" (first at line 1, column 2)"
+    )
+  })
+
+  it("a field written twice inside a runtime is refused", () => {
+    const text = `{"runtimes": {"a": {
+  "path": "/usr/bin/a",
+  "path": "/usr/bin/b"
+}}}`
+    expect(parseFailure(text)).toMatchObject({
+      _tag: "ConfigSyntaxError",
+      line: 3,
+      column: 3,
+      detail: "duplicate key \"path\" (first at line 2, column 3)"
+    })
   })
 })
 

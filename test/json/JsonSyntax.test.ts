@@ -57,6 +57,24 @@ describe("findJsonSyntaxError", () => {
     })
   })
 
+  it("refuses a key repeated in one object, at the repeat, saying where the first is", () => {
+    expect(findJsonSyntaxError("{\"a\": 1,\n \"b\": 2,\n \"a\": 3}")).toEqual({
+      line: 3,
+      column: 2,
+      message: "duplicate key \"a\" (first at line 1, column 2)"
+    })
+  })
+
+  it("compares keys as decoded, so an escaped spelling repeats a plain one", () => {
+    expect(findJsonSyntaxError("{\"path\": 1, \"p\\u0061th\": 2}")?.message).toBe(
+      "duplicate key \"path\" (first at line 1, column 2)"
+    )
+  })
+
+  it("accepts the same key in different objects, nested or side by side", () => {
+    expect(findJsonSyntaxError("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}")).toBeUndefined()
+  })
+
   it("scans a hundred thousand open brackets without overflowing the stack", () => {
     expect(findJsonSyntaxError("[".repeat(100_000))?.message).toBe("invalid character '[' exceeded max depth")
   })
