@@ -1,26 +1,47 @@
 /**
- * Configurations for the benchmark, and the scratch directory they live in
- * (data root, exec root, runc symlinks, a small daemon.json), removed at exit.
+ * Configurations for the benchmark scenarios, and the scratch directory they
+ * live in (data roots, daemon.json files), removed at exit.
  */
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import type { DaemonConfig, RuntimeConfig } from "../src/config/DaemonConfig.ts"
 import type { HostSnapshot } from "../src/host/HostFacts.ts"
 
 export const runc = "/usr/sbin/runc"
+export const crun = "/usr/bin/crun"
 
 /** A cgroup v2 host booted with systemd, like most current Linux hosts. */
 export const host: HostSnapshot = { ramdisk: false, cgroupV2: true, systemdBooted: true }
 
 type Runtimes = Record<string, RuntimeConfig>
 
-const runtimeName = (i: number) => `rt-${String(i).padStart(4, "0")}`
-
 const runtimesOf = (count: number, make: (i: number) => RuntimeConfig): Runtimes =>
-  Object.fromEntries(Array.from({ length: count }, (_, i) => [runtimeName(i), make(i)]))
+  Object.fromEntries(Array.from({ length: count }, (_, i) => [`rt${i}`, make(i)]))
 
-export const firstRuntime = runtimeName(0)
+/**
+ * `boot-100`: 100 path runtimes, all the real runc; the odd ones with
+ * `--root /run/bench-<i mod 10>`, so 50 wrapper scripts (5 distinct) and 6
+ * distinct argvs, 7 with the stock runc's.
+ */
+export const boot100Runtimes: Runtimes = runtimesOf(
+  100,
+  (i) => i % 2 === 0 ? { path: runc } : { path: runc, runtimeArgs: ["--root", `/run/bench-${i % 10}`] }
+)
+
+/** `boot-realistic`: what a host with a few alternative runtimes configures. */
+export const realisticRuntimes: Runtimes = {
+  crun: { path: crun },
+  "runc-debug": { path: runc, runtimeArgs: ["--debug"] },
+  kata: { runtimeType: "io.containerd.kata.v2" },
+  gvisor: { runtimeType: "io.containerd.runsc.v1", options: { ConfigPath: "/etc/runsc.toml" } }
+}
+
+/** `reload-1000`: 1,000 path runtimes running runc with 100 distinct `--root`s. */
+export const reload1000Runtimes: Runtimes = runtimesOf(
+  1000,
+  (i) => ({ path: runc, runtimeArgs: ["--root", `/run/reload-${i % 100}`] })
+)
 
 /** A temporary directory for one benchmark run; removed by `remove`, or at exit at the latest. */
 export const makeScratch = () => {
@@ -29,46 +50,21 @@ export const makeScratch = () => {
   process.once("exit", remove)
   process.once("SIGINT", () => process.exit(130))
 
-  const config = (runtimes: Runtimes): DaemonConfig => ({
-    runtimes,
-    defaultRuntime: "",
-    execOpts: [],
-    dataRoot: join(dir, "data"),
-    execRoot: join(dir, "exec")
-  })
-
   return {
     dir,
     remove,
-    /** `count` runtimes, each its own symlink to runc: distinct argvs, no wrapper scripts. */
-    symlinked: (count: number): DaemonConfig => {
-      const bin = join(dir, "bin")
-      mkdirSync(bin, { recursive: true })
-      return config(runtimesOf(count, (i) => {
-        const path = join(bin, `runc-${i}`)
-        symlinkSync(runc, path)
-        return { path }
-      }))
-    },
-    /** `count` runtimes running runc with a distinct `--root`: distinct argvs, one wrapper script each. */
-    withArgs: (count: number): DaemonConfig =>
-      config(runtimesOf(count, (i) => ({ path: runc, runtimeArgs: ["--root", join(dir, `state-${i}`)] }))),
-    /** `count` runtimes sharing one argv (`/usr/sbin/runc`): one probe for all of them. */
-    shared: (count: number): DaemonConfig => config(runtimesOf(count, () => ({ path: runc }))),
-    /** A small daemon.json on disk, for the CLI. */
-    smallDaemonJson: (): string => {
-      const file = join(dir, "daemon.json")
-      writeFileSync(
-        file,
-        JSON.stringify({
-          "default-runtime": "runc",
-          runtimes: {
-            alt: { path: runc },
-            debug: { path: runc, runtimeArgs: ["--debug"] },
-            kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/etc/kata/configuration.toml" } }
-          }
-        }, null, 2)
-      )
+    /** A configuration of `runtimes` with data and exec roots of its own under the scratch directory. */
+    config: (label: string, runtimes: Runtimes): DaemonConfig => ({
+      runtimes,
+      defaultRuntime: "",
+      execOpts: [],
+      dataRoot: join(dir, label, "data"),
+      execRoot: join(dir, label, "exec")
+    }),
+    /** `runtimes` as a daemon.json on disk, for the CLI. */
+    daemonJson: (label: string, runtimes: Runtimes): string => {
+      const file = join(dir, `${label}.json`)
+      writeFileSync(file, JSON.stringify({ "data-root": join(dir, label, "data"), runtimes }, null, 2))
       return file
     }
   }
@@ -95,7 +91,7 @@ export const mixedConfig = (count: number): DaemonConfig => ({
           : { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: `/etc/kata/configuration-${i}.toml` } }
     }
   }),
-  defaultRuntime: runtimeName(1),
+  defaultRuntime: "rt1",
   execOpts: ["native.cgroupdriver=systemd"],
   dataRoot: "/var/lib/docker",
   execRoot: "/var/run/docker"

@@ -44,39 +44,40 @@ export const millisPerOp = async (
   return summarize(samples)
 }
 
+/** A timed step and the untimed preparation it needs first (a fresh directory, a new registry). */
+export interface Step {
+  readonly prepare?: () => unknown
+  readonly run: () => unknown
+}
+
+const timeStep = async ({ prepare, run }: Step): Promise<number> => {
+  await prepare?.()
+  const start = performance.now()
+  await run()
+  return performance.now() - start
+}
+
 /**
- * Two commands timed in turn, A B A B …, so that a drift in the machine's
- * speed hits both alike; the ratio is taken pair by pair.
+ * Two steps timed in turn, A B A B …, so that a drift in the machine's speed
+ * hits both alike; the ratio is taken pair by pair.
  */
 export const alternate = async (
   settings: Settings,
-  a: () => unknown,
-  b: () => unknown
+  a: Step,
+  b: Step
 ): Promise<{ readonly a: Summary; readonly b: Summary; readonly ratio: Summary }> => {
-  const time = async (run: () => unknown) => {
-    const start = performance.now()
-    await run()
-    return performance.now() - start
-  }
   for (let i = 0; i < settings.warmup; i++) {
-    await a()
-    await b()
+    await timeStep(a)
+    await timeStep(b)
   }
   const samples: Array<readonly [number, number]> = []
-  for (let i = 0; i < settings.runs; i++) samples.push([await time(a), await time(b)])
+  for (let i = 0; i < settings.runs; i++) samples.push([await timeStep(a), await timeStep(b)])
   return {
     a: summarize(samples.map(([left]) => left)),
     b: summarize(samples.map(([, right]) => right)),
     ratio: summarize(samples.map(([left, right]) => left / right))
   }
 }
-
-/** The same samples as operations per second (in `unit`s): the slowest sample gives the minimum. */
-export const perSecond = (millis: Summary, unit = 1): Summary => ({
-  median: 1000 / millis.median / unit,
-  min: 1000 / millis.max / unit,
-  max: 1000 / millis.min / unit
-})
 
 const labelWidth = 66
 const numberWidth = 11
@@ -93,3 +94,38 @@ export const row = (label: string, summary: Summary, decimals = 2): string =>
   }`
 
 export const note = (text: string): string => `  - ${text}`
+
+/** One scenario's result, as `--json` prints it: one object per line. */
+export interface ScenarioResult {
+  readonly scenario: string
+  readonly summary: Summary
+  readonly runs: number
+  /** `features` processes started by one run of the scenario. */
+  readonly probes: number
+  /** The scenario against its yardstick (a dockerd-like serial setup), pair by pair. */
+  readonly ratio?: Summary | undefined
+}
+
+const rounded = (value: number, decimals: number) => Number(value.toFixed(decimals))
+
+export const jsonLine = ({ probes, ratio, runs, scenario, summary }: ScenarioResult): string =>
+  JSON.stringify({
+    scenario,
+    medianMs: rounded(summary.median, 3),
+    minMs: rounded(summary.min, 3),
+    maxMs: rounded(summary.max, 3),
+    runs,
+    probes,
+    ...(ratio === undefined ? {} : { ratio: rounded(ratio.median, 3) })
+  })
+
+/** `get`'s line: nanoseconds per call rather than milliseconds per run. */
+export const nsPerCallLine = (scenario: string, nsPerCall: Summary, runs: number): string =>
+  JSON.stringify({
+    scenario,
+    nsPerCall: rounded(nsPerCall.median, 1),
+    minNsPerCall: rounded(nsPerCall.min, 1),
+    maxNsPerCall: rounded(nsPerCall.max, 1),
+    runs,
+    probes: 0
+  })

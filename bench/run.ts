@@ -1,20 +1,28 @@
 /**
- * `npm run bench [-- --runs N --warmup N]` (or BENCH_RUNS / BENCH_WARMUP):
- * 1. registry boot against the real filesystem and real `runc features` probes;
- * 2. planning alone; 3. `get` on a booted registry; 4. CLI start-up;
- * 5. `run` beside `ctr run` and `check` of ten runtimes on a private containerd (as root).
- * Every case reports median, min and max over N runs after the warm-up runs.
+ * `npm run bench [-- --runs N --warmup N --json]` (or BENCH_RUNS / BENCH_WARMUP).
+ *
+ * Every scenario goes through the public library API, as the README's
+ * embedding example uses it (a `RuntimeRegistry` over the real filesystem and
+ * the real `runc features`), and reports median, min and max over N runs after
+ * the warm-up runs:
+ * - `boot-100`, `boot-realistic`: a first boot of a new registry, beside
+ *   dockerd's serial algorithm (`serial.ts`) in the same run, pair by pair;
+ * - `reload-1000`: a reload with every script in place and no binary changed;
+ * - `get`: ns per call inside one Effect loop;
+ * - `cli-validate`, `cli-version`: whole-process wall time of the CLI;
+ * - `run`, `ctr-run`, `check-10`: containers on a private containerd (root only).
+ * `--json` prints one JSON object per scenario and line instead of the tables.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as ManagedRuntime from "effect/ManagedRuntime"
 import * as Result from "effect/Result"
-import { execFile, execFileSync, spawnSync } from "node:child_process"
-import { existsSync, mkdirSync, writeFileSync } from "node:fs"
+import { execFileSync, spawnSync } from "node:child_process"
+import { mkdirSync, rmSync, writeFileSync } from "node:fs"
 import { availableParallelism, loadavg } from "node:os"
-import { performance } from "node:perf_hooks"
 import { join } from "node:path"
+import { performance } from "node:perf_hooks"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import type { DaemonConfig } from "../src/config/DaemonConfig.ts"
@@ -23,12 +31,33 @@ import * as HostFacts from "../src/host/HostFacts.ts"
 import * as PathLookup from "../src/host/PathLookup.ts"
 import * as Registry from "../src/registry/Registry.ts"
 import { planRuntimes } from "../src/registry/RuntimePlan.ts"
-import type { RuntimeTable } from "../src/registry/RuntimeTable.ts"
-import { firstRuntime, host, makeScratch, mixedConfig, runc } from "./fixtures.ts"
 import { makeBusyboxRootfs, startContainerd } from "../test/containerd/PrivateContainerd.ts"
-import { alternate, header, millisPerOp, note, perSecond, row, type Settings } from "./measure.ts"
+import {
+  boot100Runtimes,
+  host,
+  makeScratch,
+  mixedConfig,
+  realisticRuntimes,
+  reload1000Runtimes,
+  runc
+} from "./fixtures.ts"
+import {
+  alternate,
+  header,
+  jsonLine,
+  millisPerOp,
+  note,
+  nsPerCallLine,
+  row,
+  type ScenarioResult,
+  type Settings,
+  type Summary
+} from "./measure.ts"
+import { serialSetup } from "./serial.ts"
 
-const { values: flags } = parseArgs({ options: { runs: { type: "string" }, warmup: { type: "string" } } })
+const { values: flags } = parseArgs({
+  options: { runs: { type: "string" }, warmup: { type: "string" }, json: { type: "boolean" } }
+})
 const count = (text: string | undefined, fallback: number, minimum: number): number => {
   if (text === undefined || text === "") return fallback
   const value = Number(text)
@@ -39,91 +68,134 @@ const settings: Settings = {
   runs: count(flags.runs ?? process.env["BENCH_RUNS"], 10, 1),
   warmup: count(flags.warmup ?? process.env["BENCH_WARMUP"], 1, 0)
 }
+const json = flags.json === true
 
 const startedAt = performance.now()
 const scratch = makeScratch()
-const print = (line: string) => console.log(line)
+/** Tables and notes for people; nothing but the JSON lines with `--json`. */
+const print = (line: string) => json || console.log(line)
+const report = (result: ScenarioResult, label: string, decimals = 1) => {
+  if (json) console.log(jsonLine(result))
+  else {
+    print(row(`${label}: ${result.probes} probes`, result.summary, decimals))
+    if (result.ratio !== undefined) print(row("  ratio to the dockerd-like serial setup, pair by pair", result.ratio, 3))
+  }
+}
 
 const runcVersion = execFileSync(runc, ["--version"], { encoding: "utf8" }).split("\n")[0]
 print(
   `oci-runtimes bench: node ${process.version}, ${process.platform} ${process.arch}, ${availableParallelism()} cpus, ` +
     `load ${loadavg()[0]!.toFixed(2)}`
 )
-print(`${runcVersion} (${runc}); ${settings.runs} runs after ${settings.warmup} warm-up (--runs, --warmup)`)
+print(`${runcVersion} (${runc}); ${settings.runs} runs after ${settings.warmup} warm-up (--runs, --warmup, --json)`)
 
-/** Real host facts, PATH lookup, feature probes and file system. */
+/** Real host facts, PATH lookup, feature probes and file system, as the README's embedding example has them. */
 const platform = Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer).pipe(
   Layer.provideMerge(NodeServices.layer)
 )
 
-/** A live registry with the given probe concurrency, and what to call it with. */
-const withRegistry = async <A>(
-  concurrency: number,
-  use: (registry: Registry.RuntimeRegistry) => Promise<A>
-): Promise<A> => {
-  const runtime = ManagedRuntime.make(Registry.layer({ probe: { concurrency } }).pipe(Layer.provide(platform)))
+/** A new live registry (with a cold features cache), and how to release it. */
+const newRegistry = async () => {
+  const runtime = ManagedRuntime.make(Registry.layer().pipe(Layer.provideMerge(platform)))
+  const registry = await runtime.runPromise(Effect.service(Registry.RuntimeRegistry))
+  const probes = await runtime.runPromise(Effect.service(FeatureProbe.FeatureProbe))
+  return { registry, probesRun: () => runtime.runPromise(probes.probesRun), dispose: () => runtime.dispose() }
+}
+
+type Live = Awaited<ReturnType<typeof newRegistry>>
+
+// Boot --------------------------------------------------------------------------
+
+/**
+ * A first boot of a new registry over an empty data root, beside a
+ * dockerd-like serial setup of the same configuration over its own.
+ */
+const bootScenario = async (scenario: string, label: string, config: DaemonConfig) => {
+  const serialConfig = { ...config, dataRoot: `${config.dataRoot}-serial` }
+  let live: Live | undefined
+  let probes = 0
+  const ours = {
+    prepare: async () => {
+      await live?.dispose()
+      rmSync(config.dataRoot, { recursive: true, force: true })
+      live = await newRegistry()
+    },
+    run: async () => {
+      const before = await live!.probesRun()
+      await Effect.runPromise(live!.registry.boot(config))
+      probes = (await live!.probesRun()) - before
+    }
+  }
+  let execs = 0
+  const serial = { run: () => void (execs = serialSetup(serialConfig)) }
+  const pairs = await alternate(settings, ours, serial)
+  await live?.dispose()
+  report({ scenario, summary: pairs.a, runs: settings.runs, probes, ratio: pairs.ratio }, label)
+  report({ scenario: `${scenario}-serial`, summary: pairs.b, runs: settings.runs, probes: execs }, "  dockerd-like serial")
+}
+
+print(header("boot: a new RuntimeRegistry's first boot, real fs and `runc features`", "ms per boot"))
+await bootScenario(
+  "boot-100",
+  "boot-100: 100 runc runtimes, 50 with --root (5 scripts)",
+  scratch.config("boot-100", boot100Runtimes)
+)
+await bootScenario(
+  "boot-realistic",
+  "boot-realistic: crun, runc --debug, kata, gvisor",
+  scratch.config("realistic", realisticRuntimes)
+)
+
+// Reload ------------------------------------------------------------------------
+
+print(header("reload: the same configuration again, every script in place, no binary changed", "ms per reload"))
+{
+  const config = scratch.config("reload-1000", reload1000Runtimes)
+  const live = await newRegistry()
   try {
-    return await use(await runtime.runPromise(Effect.service(Registry.RuntimeRegistry)))
+    await Effect.runPromise(live.registry.boot(config))
+    let probes = 0
+    const summary = await millisPerOp(settings, async () => {
+      const before = await live.probesRun()
+      await Effect.runPromise(live.registry.reload(config))
+      probes = (await live.probesRun()) - before
+    })
+    report({ scenario: "reload-1000", summary, runs: settings.runs, probes }, "reload-1000: 1,000 runtimes, 100 argvs")
   } finally {
-    await runtime.dispose()
+    await live.dispose()
   }
 }
 
-const probeCount = (table: RuntimeTable) =>
-  new Set(table.runtimes.flatMap((runtime) =>
-    runtime.featuresArgv === undefined ? [] : [FeatureProbe.argvKey(runtime.featuresArgv)]
-  )).size
+// get ---------------------------------------------------------------------------
 
-// 1. Boot ---------------------------------------------------------------------
-
-const hundredSymlinks = scratch.symlinked(100)
-const hundredWithArgs = scratch.withArgs(100)
-const hundredShared = scratch.shared(100)
-
-print(header("1. boot: RuntimeRegistry.boot, 100 path runtimes + 2 stock, real fs and `runc features`", "ms per boot"))
-const bootCase = async (label: string, config: DaemonConfig, concurrency: number) =>
-  withRegistry(concurrency, async (registry) => {
-    const table = await Effect.runPromise(registry.boot(config))
-    const summary = await millisPerOp(settings, () => Effect.runPromise(registry.boot(config)))
-    print(row(`${label}, concurrency ${concurrency}: ${probeCount(table)} probes`, summary, 1))
-    if (table.warnings.length > 0) print(note(`${table.warnings.length} warnings, e.g. ${table.warnings[0]!.message}`))
-  })
-await bootCase("100 symlinks to runc", hundredSymlinks, FeatureProbe.defaultConcurrency)
-await bootCase("100 symlinks to runc", hundredSymlinks, 1)
-await bootCase("100 --root args + 100 wrapper scripts", hundredWithArgs, FeatureProbe.defaultConcurrency)
-await bootCase("100 sharing one argv (dedupe)", hundredShared, FeatureProbe.defaultConcurrency)
-
-// The probes of the symlinks case without the rest of boot, then without Effect.
-const argvs = [["runc"], ...Object.values(hundredSymlinks.runtimes).map((runtime) => [runtime.path!])]
-const probeAll = Effect.gen(function*() {
-  return yield* (yield* FeatureProbe.FeatureProbe).probeAll(argvs)
-}).pipe(Effect.provide(platform))
-const width = FeatureProbe.defaultConcurrency
-print(row(
-  `FeatureProbe.probeAll alone, concurrency ${width}: ${argvs.length} probes`,
-  await millisPerOp(settings, () => Effect.runPromise(probeAll)),
-  1
-))
-const execFeatures = (binary: string) =>
-  new Promise((resolve, reject) => execFile(binary, ["features"], (error) => error ? reject(error) : resolve(undefined)))
-const execPool = async () => {
-  let next = 0
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < argvs.length) await execFeatures(argvs[next++]![0]!)
-  }))
+print(header("get on a booted registry, inside one Effect loop", "ns per call"))
+{
+  const live = await newRegistry()
+  try {
+    await Effect.runPromise(live.registry.boot(scratch.config("get", boot100Runtimes)))
+    const perBatch = 100_000
+    const gets = Effect.gen(function*() {
+      for (let i = 0; i < perBatch; i++) yield* live.registry.get("rt0")
+    })
+    const millis = await millisPerOp(settings, () => Effect.runPromise(gets), perBatch)
+    const ns: Summary = { median: millis.median * 1e6, min: millis.min * 1e6, max: millis.max * 1e6 }
+    if (json) console.log(nsPerCallLine("get", ns, settings.runs))
+    else print(row("get: path runtime rt0, no args", ns, 0))
+    for (const [label, name] of [["stock name runc", "runc"], ["wrapper runtime rt1 (+ pre-flight stat)", "rt1"]]) {
+      const some = Effect.gen(function*() {
+        for (let i = 0; i < 2_000; i++) yield* live.registry.get(name!)
+      })
+      const each = await millisPerOp(settings, () => Effect.runPromise(some), 2_000)
+      print(row(label!, { median: each.median * 1e6, min: each.min * 1e6, max: each.max * 1e6 }, 0))
+    }
+  } finally {
+    await live.dispose()
+  }
 }
-print(row(`floor: node execFile, ${width} at a time: ${argvs.length} execs`, await millisPerOp(settings, execPool), 1))
-print(row(
-  `dockerd-like: ${argvs.length} serial execFileSync`,
-  await millisPerOp(settings, () => {
-    for (const [binary] of argvs) execFileSync(binary!, ["features"], { stdio: ["ignore", "pipe", "ignore"] })
-  }),
-  1
-))
 
-// 2. Planning -----------------------------------------------------------------
+// Planning ----------------------------------------------------------------------
 
-print(header("2. planRuntimes alone: 1/3 path, 1/3 path + runtimeArgs, 1/3 runtimeType + options", "ms per plan"))
+print(header("planRuntimes alone: 1/3 path, 1/3 path + runtimeArgs, 1/3 runtimeType + options", "ms per plan"))
 for (const [size, perBatch] of [[100, 50], [1000, 5]] as const) {
   const config = mixedConfig(size)
   const result = planRuntimes(config, host)
@@ -132,50 +204,28 @@ for (const [size, perBatch] of [[100, 50], [1000, 5]] as const) {
     for (let i = 0; i < perBatch; i++) planRuntimes(config, host)
   }, perBatch)
   print(row(`${size} runtimes (${result.success.runtimes.length} planned)`, summary, 3))
-  print(note(`${Math.round(perSecond(summary).median)} plans/s`))
 }
 
-// 3. get ----------------------------------------------------------------------
-
-print(header("3. get on a booted registry (the 100 --root runtimes)", "thousand gets per second"))
-await withRegistry(FeatureProbe.defaultConcurrency, async (registry) => {
-  await Effect.runPromise(registry.boot(hundredWithArgs))
-  const cases = [
-    ["stock name `runc`", "runc", 20_000],
-    [`wrapper runtime \`${firstRuntime}\` (+ pre-flight stat)`, firstRuntime, 2_000],
-    ["pass-through `io.containerd.kata.v2`", "io.containerd.kata.v2", 20_000]
-  ] as const
-  for (const [label, name, perBatch] of cases) {
-    const gets = Effect.gen(function*() {
-      for (let i = 0; i < perBatch; i++) yield* registry.get(name)
-    })
-    const millis = await millisPerOp(settings, () => Effect.runPromise(gets), perBatch)
-    print(row(`${label}, ${perBatch} per run`, perSecond(millis, 1000), 1))
-  }
-})
-
-// 4. CLI ----------------------------------------------------------------------
+// CLI ---------------------------------------------------------------------------
 
 const bin = fileURLToPath(new URL("../bin/oci-runtimes.mjs", import.meta.url))
-print(header("4. CLI start-up: `node bin/oci-runtimes.mjs …` as a child process", "ms wall time"))
-if (!existsSync(bin)) {
-  print(note("skipped: bin/oci-runtimes.mjs does not exist yet"))
-} else {
-  const daemonJson = scratch.smallDaemonJson()
+print(header("CLI: `node bin/oci-runtimes.mjs …` as a child process", "ms wall time"))
+{
+  const realisticJson = scratch.daemonJson("cli-realistic", realisticRuntimes)
   const cases = [
-    ["--help", ["--help"]],
-    ["validate --config <daemon.json, 3 runtimes>", ["validate", "--config", daemonJson]]
+    ["cli-version", "--version", ["--version"], 0],
+    ["cli-validate", "validate --config <realistic daemon.json>", ["validate", "--config", realisticJson], 2]
   ] as const
-  for (const [label, args] of cases) {
+  for (const [scenario, label, args, probes] of cases) {
     const run = () => spawnSync(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
     const status = run().status
-    print(row(`${label} (exit ${status})`, await millisPerOp(settings, run), 1))
+    report({ scenario, summary: await millisPerOp(settings, run), runs: settings.runs, probes }, `${label} (exit ${status})`)
   }
 }
 
-// 5. run and check ------------------------------------------------------------
+// run and check -----------------------------------------------------------------
 
-print(header("5. `oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
+print(header("`oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
 if (process.getuid?.() !== 0) {
   print(note("skipped: running containers needs root"))
 } else {
@@ -197,10 +247,10 @@ if (process.getuid?.() !== 0) {
         stdio: ["ignore", "pipe", "pipe"]
       })
     const ourRun = ours("run", "--config", emptyJson, "--rootfs", rootfs, "--", "/bin/busybox", "true")
-    const pairs = await alternate(settings, ourRun, ctrRun)
-    print(row(`oci-runtimes run (exit ${ourRun().status})`, pairs.a, 1))
-    print(row(`ctr run --rm --rootfs (exit ${ctrRun().status})`, pairs.b, 1))
-    print(row("ratio oci-runtimes / ctr, pair by pair", pairs.ratio, 2))
+    const pairs = await alternate(settings, { run: ourRun }, { run: ctrRun })
+    report({ scenario: "run", summary: pairs.a, runs: settings.runs, probes: 0, ratio: pairs.ratio }, "oci-runtimes run")
+    report({ scenario: "ctr-run", summary: pairs.b, runs: settings.runs, probes: 0 }, "ctr run --rm --rootfs")
+    print(note("run's ratio is to ctr run, pair by pair"))
 
     const tenRuntimes = join(scratch.dir, "ten.json")
     writeFileSync(
@@ -208,10 +258,8 @@ if (process.getuid?.() !== 0) {
       JSON.stringify({ runtimes: Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`runc-${i}`, { path: runc }])) })
     )
     const check = ours("check", "--config", tenRuntimes, "--rootfs", rootfs)
-    const checkStatus = check().status
     const checkSummary = await millisPerOp(settings, check)
-    print(row(`oci-runtimes check, 10 runtimes (exit ${checkStatus})`, checkSummary, 1))
-    print(note(`${(checkSummary.median / pairs.a.median).toFixed(1)}× one run: the smoke containers run 4 at a time`))
+    report({ scenario: "check-10", summary: checkSummary, runs: settings.runs, probes: 0 }, "oci-runtimes check, 10 runtimes")
   } finally {
     await containerd.stop()
   }
