@@ -13,8 +13,8 @@
  * exits, in case it left something behind (a grandchild holding standard
  * output open would otherwise keep the probe waiting), and whenever the run is
  * cut short; the spawner waits for the group to be gone before the run
- * returns, re-killing members that appeared in between after
- * `killGraceMillis`.
+ * returns (within about `killGraceMillis` plus one second), re-killing
+ * members that appeared in between.
  *
  * The bounds use the fiber's `Clock`: run probes with the live clock.
  */
@@ -51,8 +51,13 @@ export const ProbeRunner: Context.Service<ProbeRunner, ProbeRunner> = Context.Se
 /** Enough of standard error to explain a failure, without letting a runtime flood a log line. */
 const maxStderrBytes = 4096
 
-/** How long the spawner waits for a killed group to disappear before killing what is left again. */
-const killGraceMillis = 1000
+/**
+ * How long the spawner waits for a killed group to disappear before killing
+ * what is left (members forked in between) again, after which it waits up to
+ * one more second. Zombies count as members until reaped, so where the
+ * system's reaper is slow (some container inits) a kill takes that long.
+ */
+const killGraceMillis = 100
 
 const killOptions: ChildProcess.KillOptions = { killSignal: "SIGKILL", forceKillAfter: Duration.millis(killGraceMillis) }
 
@@ -140,7 +145,8 @@ const exitStatus = (handle: ChildProcessHandle): Effect.Effect<ExitStatus> =>
   handle.exitCode.pipe(
     Effect.map((exitCode): ExitStatus => ({ exitCode })),
     Effect.catch((error) => {
-      const signal = /'(SIG[A-Z0-9]+)'/.exec(error.message)?.[1]
+      const cause = error.reason.cause
+      const signal = /'(SIG[A-Z0-9]+)'/.exec(cause instanceof Error ? cause.message : "")?.[1]
       return Effect.succeed<ExitStatus>(signal === undefined ? { exitCode: null } : { exitCode: null, signal })
     })
   )
@@ -151,8 +157,9 @@ const runOnce = (spawner: ChildProcessSpawner["Service"], request: ProbeRequest)
       Effect.mapError(spawnError(request)),
       Effect.catchDefect(spawnThrew(request))
     )
-    // Kill the group as soon as the leader exits, so nothing it left behind keeps the pipes open.
-    const exited = exitStatus(handle).pipe(Effect.tap(() => Effect.ignore(handle.kill(killOptions))))
+    // Kill the group as soon as the leader exits, so nothing it left behind
+    // keeps the pipes open; closing the scope waits for the group to be gone.
+    const exited = exitStatus(handle).pipe(Effect.tap(() => Effect.forkScoped(Effect.ignore(handle.kill(killOptions)))))
     const [stdout, stderr, status] = yield* Effect.all(
       [readStdout(request, handle.stdout), readStderr(request, handle.stderr), exited],
       { concurrency: "unbounded" }
