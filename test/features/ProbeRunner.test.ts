@@ -28,7 +28,7 @@ const request = ({ argv, maxOutputBytes = 1024 * 1024, timeout = "10 seconds" }:
 
 const run = (options: Run) => Effect.flatMap(ProbeRunner.ProbeRunner, (runner) => runner.run(request(options)))
 
-const failure = (options: Run): Effect.Effect<ProbeError, never, ProbeRunner.ProbeRunner> => Effect.flip(run(options))
+const failure = (options: Run): Effect.Effect<ProbeError, string, ProbeRunner.ProbeRunner> => Effect.flip(run(options))
 
 // Live clock: timeouts here are real time, not the TestClock.
 layer(Layer.provide(ProbeRunner.layer, NodeServices.layer), { excludeTestServices: true })("ProbeRunner", (it) => {
