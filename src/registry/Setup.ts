@@ -43,7 +43,7 @@ export interface SetupOptions {
    * caller that needs only some answers; the others' features are then unknown.
    */
   readonly probeOnly?: string | ReadonlyArray<string> | undefined
-  /** Timeout, output bound and concurrency of the `features` probes. */
+  /** Timeout, output bound, concurrency and overall deadline of the `features` probes. */
   readonly probe?: ProbeAllOptions | undefined
 }
 
@@ -90,7 +90,7 @@ const probeWarning = (
 ) =>
   new ConfigWarning({
     path: (namesOf.get(argvKey(outcome.argv)) ?? []).map((name) => configPath(["runtimes", name])).join(", "),
-    message: outcome.warning.message
+    message: outcome.error.message
   })
 
 /** The names `probeOnly` asks for, with `""` read as the default runtime; `undefined`: all of them. */
@@ -110,7 +110,7 @@ const probeFeatures = (plan: RuntimePlan, only: SetupOptions["probeOnly"], optio
         argvs.push(runtime.featuresArgv)
       }
     }
-    const outcomes = yield* probe.probeAll(argvs, options)
+    const { outcomes } = yield* probe.probeAll(argvs, options)
     const features = new Map<string, Features>()
     const warnings: Array<ConfigWarning> = []
     // Only a failure needs the index, and most setups have none.

@@ -9,6 +9,7 @@ import { describe, expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
+import { ProbeError } from "../../src/features/ProbeError.ts"
 import { planWrapper } from "../../src/wrappers/WrapperScript.ts"
 import { executable, listing, scriptedProbe } from "../registry/harness.ts"
 import { checkNames, checkOf, runtimeOf, sandbox } from "./harness.ts"
@@ -392,13 +393,13 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("doctor", (it) => {
         const crun = yield* executable(opt, "crun", "exit 1")
         const probe = scriptedProbe([[
           [crun],
-          new FeatureProbe.FeatureProbeExitError({ argv: [crun], reason: "exit status 1", exitCode: 1, stderr: "" })
+          new ProbeError({ argv: [crun], reason: { _tag: "Exit", exitCode: 1, stderr: "" } })
         ]])
         const diagnosis = yield* run(config({ runtimes: { crun: { path: crun } } }), { probe: probe.layer })
         expect(checkOf(diagnosis, "crun", "features")).toMatchObject({
           ok: false,
           severity: "warning",
-          message: `Failed to run [${crun} features]: exit status 1; dockerd carries on without knowing its features`
+          message: `Failed to run [${crun} features]: "" (exit status 1); dockerd carries on without knowing its features`
         })
         expect(runtimeOf(diagnosis, "crun").ok).toBe(true)
         expect(diagnosis.warnings).toEqual([])

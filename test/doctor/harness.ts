@@ -4,11 +4,12 @@
  * with binaries made in a temporary directory.
  */
 import { posix } from "node:path"
-import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
+import type { ChildProcessSpawner } from "effect/process/ChildProcessSpawner"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
 import type { Check, CheckName, Diagnosis, RuntimeDiagnosis } from "../../src/doctor/Diagnosis.ts"
 import { doctor } from "../../src/doctor/Doctor.ts"
@@ -23,7 +24,8 @@ export interface DoctorRun {
   readonly path?: string
   /** `--containerd`; default: `containerd` looked up on PATH. */
   readonly containerd?: string
-  readonly probe?: Layer.Layer<FeatureProbe>
+  /** The real probe needs the platform's spawner, which the harness provides. */
+  readonly probe?: Layer.Layer<FeatureProbe, never, ChildProcessSpawner | FileSystem.FileSystem>
 }
 
 /**
@@ -49,12 +51,15 @@ export const sandbox = Effect.gen(function*() {
 })
 
 /** The services `doctor` needs, over the real file system. */
-export const doctorLayer = (path: string, probe: Layer.Layer<FeatureProbe> = scriptedProbe().layer) =>
+export const doctorLayer = (
+  path: string,
+  probe: Layer.Layer<FeatureProbe, never, ChildProcessSpawner | FileSystem.FileSystem> = scriptedProbe().layer
+) =>
   Layer.mergeAll(
     HostFacts.layerFixed(plainHost),
     probe,
     PathLookup.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { PATH: path } }))))
-  ).pipe(Layer.provideMerge(NodeFileSystem.layer))
+  ).pipe(Layer.provideMerge(NodeServices.layer))
 
 export const runtimeOf = (diagnosis: Diagnosis, name: string): RuntimeDiagnosis => {
   const runtime = diagnosis.runtimes.find((candidate) => candidate.name === name)

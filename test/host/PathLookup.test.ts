@@ -5,7 +5,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { join } from "node:path"
+import { join, relative } from "node:path"
 import * as PathLookup from "../../src/host/PathLookup.ts"
 
 const root = mkdtempSync(join(tmpdir(), "path-lookup-"))
@@ -36,7 +36,8 @@ describe("searchDirectories", () => {
   })
 })
 
-layer(lookupWithPath(`${first}::.:relative:${second}`))("PathLookup.layer", (it) => {
+// `shadow` is in `root`, which a relative entry names from the working directory.
+layer(lookupWithPath(`${first}::.:${relative(process.cwd(), root)}:${second}`))("PathLookup.layer", (it) => {
   it.effect("returns a name with a slash as it is when it is an executable file", () =>
     Effect.gen(function*() {
       expect(yield* lookPath(join(second, "my-runtime"))).toBe(join(second, "my-runtime"))
@@ -49,7 +50,6 @@ layer(lookupWithPath(`${first}::.:relative:${second}`))("PathLookup.layer", (it)
 
   it.effect("does not search empty or relative PATH entries", () =>
     Effect.gen(function*() {
-      process.chdir(root)
       const error = yield* Effect.flip(lookPath("shadow"))
       expect(error.reason).toBe(`exec: "shadow": executable file not found in $PATH`)
     }))

@@ -10,6 +10,7 @@ import * as Fiber from "effect/Fiber"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
+import { ProbeError } from "../../src/features/ProbeError.ts"
 import type { Features } from "../../src/features/Features.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
@@ -494,11 +495,9 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
   it.effect("a failing probe is a warning naming the runtime and its binary, and the runtime still resolves", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
-      const crunFailure = new FeatureProbe.FeatureProbeExitError({
+      const crunFailure = new ProbeError({
         argv: ["/usr/bin/crun"],
-        reason: `"unknown command features" (exit status 1)`,
-        exitCode: 1,
-        stderr: "unknown command features"
+        reason: { _tag: "Exit", exitCode: 1, stderr: "unknown command features" }
       })
       const scripted = scriptedProbe([[["/usr/bin/crun"], crunFailure]])
       yield* withRegistry({ probe: scripted.layer }, (registry) =>

@@ -12,7 +12,8 @@ import * as Layer from "effect/Layer"
 import * as PlatformError from "effect/PlatformError"
 import * as Result from "effect/Result"
 import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
-import { argvKey, FeatureProbe, type FeatureProbeError, make as makeProbe } from "../../src/features/FeatureProbe.ts"
+import { type Argv, argvKey, type FeatureProbe } from "../../src/features/FeatureProbe.ts"
+import type { ProbeError } from "../../src/features/ProbeError.ts"
 import type { Features } from "../../src/features/Features.ts"
 import * as ScriptedFeatureProbe from "../../src/features/ScriptedFeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
@@ -31,7 +32,7 @@ export const runcFeatures: Features = {
 
 /** A scripted probe that knows the stock runc, plus `more`. */
 export const scriptedProbe = (
-  more: ReadonlyArray<readonly [ReadonlyArray<string>, Features | FeatureProbeError]> = []
+  more: ReadonlyArray<readonly [ReadonlyArray<string>, Features | ProbeError]> = []
 ): ScriptedFeatureProbe.ScriptedFeatureProbe =>
   ScriptedFeatureProbe.make(new Map([[argvKey(["runc"]), runcFeatures], ...more.map(([argv, answer]) => [argvKey(argv), answer] as const)]))
 
@@ -128,6 +129,6 @@ export const binaryNameOf = (choice: { readonly options: { readonly value: objec
 }
 
 /** A `FeatureProbe` from a function, for tests that need to hold a probe in flight. */
-export const probeLayer = (probe: FeatureProbe["probe"]): Layer.Layer<FeatureProbe> =>
-  // `make` adds the real `probeAll`: dedup, bounded concurrency, failures as warnings.
-  Layer.succeed(FeatureProbe)(makeProbe(probe))
+export const probeLayer = (probe: (argv: Argv) => Effect.Effect<Features, ProbeError>): Layer.Layer<FeatureProbe> =>
+  // The real service over it: dedup, bounded concurrency, deadline, failures as outcomes.
+  ScriptedFeatureProbe.layerFrom((request) => probe(request.argv))
