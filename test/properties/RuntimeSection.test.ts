@@ -9,7 +9,8 @@ import * as Result from "effect/Result"
 import { posix } from "node:path"
 import { parseDaemonJson } from "../../src/config/DaemonConfig.ts"
 import type { HostSnapshot } from "../../src/host/HostFacts.ts"
-import { planRuntimes } from "../../src/registry/RuntimePlan.ts"
+import type { ConfigSchemaError, ConfigSyntaxError } from "../../src/config/Errors.ts"
+import { type InvalidRuntimeConfig, planRuntimes, type RuntimePlan } from "../../src/registry/RuntimePlan.ts"
 import { chooseRuntime, completePlan } from "../../src/registry/RuntimeTable.ts"
 
 const host: HostSnapshot = { ramdisk: false, cgroupV2: true, systemdBooted: true }
@@ -136,7 +137,9 @@ const shuffled = (value: unknown, seed: number): unknown => {
 }
 
 /** The plan of a daemon.json text, or every problem found in it. */
-const planText = (text: string) => {
+const planText = (
+  text: string
+): Result.Result<RuntimePlan, ConfigSyntaxError | ConfigSchemaError | InvalidRuntimeConfig> => {
   const parsed = parseDaemonJson(text, "daemon.json")
   if (Result.isFailure(parsed)) return Result.fail(parsed.failure)
   return planRuntimes(parsed.success.config, host)
