@@ -33,7 +33,7 @@ import {
 export const reportFailure = (options: CliOptions) => (error: CommandError) =>
   Effect.gen(function*() {
     const output = yield* Output
-    if (error._tag === "InvalidRuntimeConfig") yield* printWarnings(error.warnings ?? [])
+    if (error._tag === "InvalidRuntimeConfig") yield* printWarnings(error.warnings)
     for (const line of errorLines(error)) yield* output.stderr(errorLine(line, output.stderrStyle))
     // Best effort: the run fails either way, and the lines above already said why.
     if (options.json) yield* Effect.ignore(output.stdout(formatJson(errorJson(error))))

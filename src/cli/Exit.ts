@@ -17,7 +17,7 @@ import type { SpecError } from "../containerd/OciSpec.ts"
 import type { TaskIoError } from "../containerd/TaskIo.ts"
 import type { RuntimePathLookupError } from "../registry/Preflight.ts"
 import type { RuntimesNotSetUp } from "../registry/Registry.ts"
-import type { InvalidRuntimeConfig } from "../registry/RuntimePlan.ts"
+import type { InvalidRuntimeConfig } from "../config/Errors.ts"
 import type { UnknownRuntime } from "../registry/RuntimeTable.ts"
 import type { ScriptsDirectoryError, WrapperWriteError } from "../wrappers/ScriptStore.ts"
 

@@ -172,7 +172,8 @@ describe.concurrent("validate", () => {
         problems: [
           { path: "runtimes.a", message: "runtime a: either a runtimeType or a path must be configured" },
           { path: "runtimes.b.runtimeArgs", message: "runtime b: args cannot be used with a runtimeType runtime" }
-        ]
+        ],
+        warnings: []
       }
     })
     expect(lines(run.stderr)).toHaveLength(2)
