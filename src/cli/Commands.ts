@@ -13,12 +13,15 @@ import { ConfigWarning, configPath } from "../config/Problem.ts"
 import { PathLookup } from "../host/PathLookup.ts"
 import { resolveRuntime } from "../registry/Preflight.ts"
 import { featuresOf, type RuntimeTable } from "../registry/RuntimeTable.ts"
-import { type CommandError, CommandExit, errorJson, errorLines, ExitCode } from "./Exit.ts"
+import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { setUp } from "./Pipeline.ts"
 import {
+  type CommandError,
+  errorJson,
   errorLine,
+  errorLines,
   formatJson,
   infoJson,
   infoText,

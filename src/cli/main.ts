@@ -30,10 +30,11 @@ import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
 import * as Doctor from "./Doctor.ts"
-import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
+import { ExitCode, isCommandExit } from "./ExitCode.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
-import { internalErrorLine, plainStyle, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
+import { describeDefect, internalErrorLine, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
+import { plainStyle } from "./Style.ts"
 
 const programName = "oci-runtimes"
 
@@ -236,7 +237,7 @@ const presenter = (output: Output.Output): CliOutput.Presenter => ({
     switch (event._tag) {
       case "Help": {
         const text = CliOutput.defaultFormatter({
-          colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle) !== plainStyle
+          colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle).color
         }).formatHelpDoc(event.helpDoc)
         // Help that cannot be written has nowhere better to go; the exit code still says usage or success.
         return event.reason === "Requested" ? Effect.ignore(output.stdout(text)) : output.stderr(text)

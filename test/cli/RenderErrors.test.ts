@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../../src/config/Errors.ts"
+import { describeDefect, errorJson, errorLines } from "../../src/cli/Render.ts"
+import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../../src/config/Errors.ts"
 import { Problem } from "../../src/config/Problem.ts"
-import { describeDefect, errorJson, errorLines } from "../../src/cli/Exit.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
-import { InvalidRuntimeConfig } from "../../src/config/Errors.ts"
 import { UnknownRuntime } from "../../src/registry/RuntimeTable.ts"
 import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 
