@@ -42,6 +42,14 @@ if (isOlder(process.versions.node, needed)) {
   process.exit(1)
 }
 
+// `--version` alone needs none of the bundle: the line effect/cli's built-in
+// prints, at the cost of starting Node rather than of loading the whole CLI.
+const args = process.argv.slice(2)
+if (args.length === 1 && (args[0] === "--version" || args[0] === "-v")) {
+  process.stdout.write(`oci-runtimes ${version}\n`)
+  process.exit(0)
+}
+
 module.enableCompileCache?.()
 
 const modifiedAt = (path) => {
@@ -86,4 +94,4 @@ if (!useBundle && process.features.typescript === undefined) {
 }
 
 const { runCli } = await import(useBundle ? bundle.href : "../src/cli/main.ts")
-runCli(version)
+runCli(version, args)

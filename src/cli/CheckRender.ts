@@ -4,7 +4,8 @@
  * Pure, like `Render`, whose styles, escaping and table layout it uses.
  */
 import type { CheckReport } from "../containerd/SmokeCheck.ts"
-import { escapeText, labelled, quoteWord, renderTable, type Style } from "./Render.ts"
+import { escapeText, labelled, quoteWord, renderTable } from "./Render.ts"
+import type { Style } from "./Style.ts"
 
 export interface CheckJson {
   readonly ok: boolean

@@ -13,12 +13,15 @@ import { ConfigWarning, configPath } from "../config/Problem.ts"
 import { PathLookup } from "../host/PathLookup.ts"
 import { resolveRuntime } from "../registry/Preflight.ts"
 import { featuresOf, type RuntimeTable } from "../registry/RuntimeTable.ts"
-import { type CommandError, CommandExit, errorJson, errorLines, ExitCode } from "./Exit.ts"
+import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { setUp } from "./Pipeline.ts"
 import {
+  type CommandError,
+  errorJson,
   errorLine,
+  errorLines,
   formatJson,
   infoJson,
   infoText,
@@ -33,7 +36,7 @@ import {
 export const reportFailure = (options: CliOptions) => (error: CommandError) =>
   Effect.gen(function*() {
     const output = yield* Output
-    if (error._tag === "InvalidRuntimeConfig") yield* printWarnings(error.warnings ?? [])
+    if (error._tag === "InvalidRuntimeConfig") yield* printWarnings(error.warnings)
     for (const line of errorLines(error)) yield* output.stderr(errorLine(line, output.stderrStyle))
     // Best effort: the run fails either way, and the lines above already said why.
     if (options.json) yield* Effect.ignore(output.stdout(formatJson(errorJson(error))))

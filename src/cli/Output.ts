@@ -5,8 +5,7 @@
  * stream is coloured on its own terms: a terminal on stderr may get colour
  * while stdout goes to a pipe.
  */
-import * as Config from "effect/Config"
-import * as ConfigProvider from "effect/ConfigProvider"
+import * as TerminalCapabilities from "effect/cli/TerminalCapabilities"
 import * as Console from "effect/Console"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -15,7 +14,7 @@ import * as Schema from "effect/Schema"
 import * as Stdio from "effect/Stdio"
 import * as Stream from "effect/Stream"
 import { describeSystemError } from "../host/SystemError.ts"
-import { ansiStyle, plainStyle, type Style, wantsColor } from "./Render.ts"
+import { type Style, styleFor } from "./Style.ts"
 
 /** The result could not be written (a full disk, a closed pipe): the run failed, whatever it found. */
 export class ResultWriteError extends Schema.TaggedError<ResultWriteError>()("ResultWriteError", {
@@ -40,11 +39,17 @@ export interface Output {
 
 export const Output: Context.Service<Output, Output> = Context.Service<Output>("oci-runtimes/cli/Output")
 
-const environment = Config.all({
-  noColor: Config.String("NO_COLOR").pipe(Config.withDefault("")),
-  forceColor: Config.String("FORCE_COLOR").pipe(Config.withDefault("")),
-  term: Config.String("TERM").pipe(Config.withDefault(""))
-})
+/**
+ * Whether a stream can be coloured, by effect/cli's rules (`NO_COLOR`, then
+ * `FORCE_COLOR`, then whether it is a terminal; never with `TERM=dumb`).
+ * Those rules look at standard output, so each stream is shown to them as
+ * standard output in turn.
+ */
+const canColor = (stdio: Stdio.Stdio, isTerminal: Effect.Effect<boolean>) =>
+  TerminalCapabilities.TerminalCapabilities.useSync((capabilities) => capabilities.canColor).pipe(
+    Effect.provide(TerminalCapabilities.layer),
+    Effect.provideService(Stdio.Stdio, { ...stdio, stdoutIsTerminal: isTerminal })
+  )
 
 /**
  * Results through `Stdio` (so a failed write is an error, not a lost result),
@@ -54,14 +59,6 @@ const environment = Config.all({
 export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Output)(
   Effect.gen(function*() {
     const stdio = yield* Stdio.Stdio
-    const provider = yield* ConfigProvider.ConfigProvider
-    const env = yield* environment.parse(provider).pipe(
-      Effect.orElseSucceed(() => ({ noColor: "", forceColor: "", term: "" }))
-    )
-    const styleFor = (isTerminal: boolean) =>
-      wantsColor({ noColor: env.noColor, forceColor: env.forceColor, term: env.term, isTerminal })
-        ? ansiStyle
-        : plainStyle
     const toStdout = (data: string | Uint8Array) =>
       Stream.run(Stream.make(data), stdio.stdout()).pipe(
         Effect.mapError((error) => new ResultWriteError({ reason: describeSystemError(error) }))
@@ -71,8 +68,8 @@ export const layer: Layer.Layer<Output, never, Stdio.Stdio> = Layer.effect(Outpu
       stderr: (text) => Console.error(text),
       stdoutBytes: toStdout,
       stderrBytes: (chunk) => Effect.ignore(Stream.run(Stream.make(chunk), stdio.stderr())),
-      stdoutStyle: styleFor(yield* stdio.stdoutIsTerminal),
-      stderrStyle: styleFor(yield* stdio.stderrIsTerminal)
+      stdoutStyle: styleFor(yield* canColor(stdio, stdio.stdoutIsTerminal)),
+      stderrStyle: styleFor(yield* canColor(stdio, stdio.stderrIsTerminal))
     }
   })
 )

@@ -8,10 +8,10 @@ import type * as FileSystem from "effect/FileSystem"
 import * as Result from "effect/Result"
 import { loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
-import { mergeFlags } from "../config/Flags.ts"
+import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../config/Errors.ts"
+import { applyFlags } from "../config/Flags.ts"
 import { HostFacts } from "../host/HostFacts.ts"
-import { InvalidRuntimeConfig, planRuntimes } from "../registry/RuntimePlan.ts"
+import { planRuntimes } from "../registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import {
   type ScriptsMode,
@@ -33,21 +33,6 @@ export interface SetUp {
 }
 
 /**
- * The flags' problems together with those of the rest of the configuration
- * (checked with the well-formed flags applied), so that one run shows them
- * all rather than stopping at the flags.
- */
-const flagAndConfigProblems = (config: DaemonConfig, flagProblems: InvalidRuntimeConfig["problems"]) =>
-  Effect.gen(function*() {
-    const planned = planRuntimes(config, yield* (yield* HostFacts).read)
-    const { problems = [], warnings = [] } = Result.isFailure(planned)
-      ? planned.failure
-      : { warnings: planned.success.warnings }
-    const all = [...flagProblems, ...problems]
-    return new InvalidRuntimeConfig(warnings.length > 0 ? { problems: all, warnings } : { problems: all })
-  })
-
-/**
  * Loads and sets up. `scripts` is `"none"` unless the user asked for wrapper
  * scripts to be written; it is never `"reset"`, which deletes: the CLI only
  * ever adds files. `probeOnly` names the runtimes whose features matter (see `SetupOptions`).
@@ -65,16 +50,21 @@ export const setUp = (
 
 /**
  * Reads daemon.json and applies the flags, for a command that sets the
- * runtimes up itself (through a registry); flag problems come back together
- * with the rest of the configuration's, as `setUp` reports them.
+ * runtimes up itself (through a registry). Flags with problems fail the
+ * configuration for sure: then it is planned here, with the flags' problems
+ * as upstream ones, so that one error reports them with the rest of the
+ * configuration's; without any, setting up plans it.
  */
 export const loadConfig = (
   options: CliOptions
 ): Effect.Effect<Omit<SetUp, "table">, LoadError | InvalidRuntimeConfig, HostFacts | FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const loaded = yield* loadDaemonConfig(options.configFile)
-    const { config, problems } = mergeFlags(loaded.config, loaded.setKeys, options.daemonFlags)
-    if (problems.length > 0) return yield* Effect.flip(flagAndConfigProblems(config, problems))
+    const { config, problems } = applyFlags(loaded.config, loaded.setKeys, options.daemonFlags)
+    if (problems.length > 0) {
+      const planned = planRuntimes(config, yield* (yield* HostFacts).read, { upstreamProblems: problems })
+      if (Result.isFailure(planned)) return yield* Effect.fail(planned.failure)
+    }
     return { file: loaded.file, config }
   })
 

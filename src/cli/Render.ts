@@ -1,69 +1,39 @@
 /**
- * What the commands print, as pure functions from results to text or JSON
- * values: no effects, so every format can be unit tested and stays the same
- * for the same input (names and keys always come out in the same order).
+ * What the commands print, as pure functions from results and failures to
+ * text or JSON values: no effects, so every format can be unit tested and
+ * stays the same for the same input (names and keys always come out in the
+ * same order). A failure is printed as lines on standard error, one per
+ * problem, and with `--json` as a document on standard output too.
  *
  * Text quotes and escapes anything taken from the configuration that could
  * hide in, or play tricks on, a terminal: control characters, invisible
  * format characters, spaces in a table cell.
  */
 import { displayWidth } from "effect/cli/CliOutput"
-import type { ConfigWarning } from "../config/Problem.ts"
+import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../config/Errors.ts"
+import { type ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
+import type { ContainerdError } from "../containerd/ContainerdError.ts"
+import type { InvalidRootfs } from "../containerd/ContainerRun.ts"
+import type { SpecError } from "../containerd/OciSpec.ts"
+import type { TaskIoError } from "../containerd/TaskIo.ts"
 import { summariseFeatures } from "../features/Features.ts"
 import type { Features } from "../features/Features.ts"
 import { shimBinaryName } from "../names/RuntimeName.ts"
 import { type ShimOptions, toProtoJson } from "../options/ShimOptions.ts"
+import type { RuntimePathLookupError } from "../registry/Preflight.ts"
+import type { RuntimesNotSetUp } from "../registry/Registry.ts"
 import type { CgroupDriver } from "../registry/RuntimePlan.ts"
 import {
   describeRuntimes,
   type ResolvedRuntime,
   type RuntimeChoice,
   type RuntimesInfo,
-  type RuntimeTable
+  type RuntimeTable,
+  type UnknownRuntime
 } from "../registry/RuntimeTable.ts"
-import type { ErrorLine } from "./Exit.ts"
-
-/* Styles ------------------------------------------------------------------ */
-
-/** Text decoration; the plain style leaves text alone, for pipes, files and `NO_COLOR`. */
-export interface Style {
-  readonly bold: (text: string) => string
-  readonly dim: (text: string) => string
-  readonly red: (text: string) => string
-  readonly yellow: (text: string) => string
-  readonly green: (text: string) => string
-}
-
-const identity = (text: string) => text
-const sgr = (on: number, off: number) => (text: string) => `\u001b[${on}m${text}\u001b[${off}m`
-
-export const plainStyle: Style = { bold: identity, dim: identity, red: identity, yellow: identity, green: identity }
-
-export const ansiStyle: Style = {
-  bold: sgr(1, 22),
-  dim: sgr(2, 22),
-  red: sgr(31, 39),
-  yellow: sgr(33, 39),
-  green: sgr(32, 39)
-}
-
-/**
- * Whether to colour a stream, by the `NO_COLOR` (no-color.org) and
- * `FORCE_COLOR` conventions: `NO_COLOR` set and non-empty always wins, then
- * `FORCE_COLOR` (except `0` and `false`), then whether the stream is a
- * terminal; `TERM=dumb` never gets colour.
- */
-export const wantsColor = (env: {
-  readonly noColor: string | undefined
-  readonly forceColor: string | undefined
-  readonly term: string | undefined
-  readonly isTerminal: boolean
-}): boolean => {
-  if (env.term === "dumb" || (env.noColor !== undefined && env.noColor !== "")) return false
-  const force = env.forceColor
-  if (force !== undefined && force !== "" && force !== "0" && force.toLowerCase() !== "false") return true
-  return env.isTerminal
-}
+import type { ScriptsDirectoryError, WrapperWriteError } from "../wrappers/ScriptStore.ts"
+import type { ResultWriteError } from "./Output.ts"
+import type { Style } from "./Style.ts"
 
 /* Escaping ---------------------------------------------------------------- */
 
@@ -81,6 +51,96 @@ export const escapeText = (text: string): string =>
  */
 export const quoteWord = (text: string): string =>
   text !== "" && !needsQuotes.test(text) ? text : `"${escapeText(text.replace(/[\\"]/g, "\\$&"))}"`
+
+/* Errors ------------------------------------------------------------------ */
+
+/** Every expected failure of a command; anything else is a bug. */
+export type CommandError =
+  | ConfigFileError
+  | ConfigSyntaxError
+  | ConfigSchemaError
+  | InvalidRuntimeConfig
+  | ScriptsDirectoryError
+  | WrapperWriteError
+  | UnknownRuntime
+  | RuntimePathLookupError
+  | ResultWriteError
+  | RuntimesNotSetUp
+  | ContainerdError
+  | TaskIoError
+  | SpecError
+  | InvalidRootfs
+
+/** One line of an error report: where, when known, and what. */
+export interface ErrorLine {
+  readonly path: string
+  readonly message: string
+}
+
+export interface ErrorJson {
+  readonly error: {
+    readonly _tag: string
+    readonly message: string
+    readonly problems?: ReadonlyArray<{ readonly path: string; readonly message: string }>
+    /** The error's own fields: the file, line and column, the runtime name, the path… */
+    readonly [field: string]: unknown
+  }
+}
+
+const fromProblems = (problems: ReadonlyArray<Problem>, prefix = ""): Array<ErrorLine> =>
+  problems.map(({ message, path }) => ({ path: prefix !== "" && path !== "" ? `${prefix}: ${path}` : prefix || path, message }))
+
+const problemsOf = (error: CommandError): ReadonlyArray<Problem> | undefined => {
+  switch (error._tag) {
+    case "ConfigSchemaError":
+    case "InvalidRuntimeConfig":
+      return error.problems
+    default:
+      return undefined
+  }
+}
+
+/**
+ * The lines to print, one per problem. A problem's path names the place in
+ * daemon.json (prefixed with the file for type errors, which are found before
+ * the flags apply) or the flag; errors about one runtime name it the same way.
+ */
+export const errorLines = (error: CommandError): ReadonlyArray<ErrorLine> => {
+  switch (error._tag) {
+    case "ConfigSchemaError":
+      return fromProblems(error.problems, error.file)
+    case "InvalidRuntimeConfig":
+      return fromProblems(error.problems)
+    case "RuntimePathLookupError":
+      return [{ path: configPath(["runtimes", error.runtime]), message: error.message }]
+    default:
+      return [{ path: "", message: error.message }]
+  }
+}
+
+/** The `--json` form of a failure, written to standard output next to the lines on standard error. */
+export const errorJson = (error: CommandError): ErrorJson => {
+  const problems = problemsOf(error)
+  return {
+    error: {
+      ...error,
+      _tag: error._tag,
+      message: error.message,
+      ...(problems === undefined ? {} : { problems: problems.map(({ message, path }) => ({ path, message })) })
+    }
+  }
+}
+
+/** A defect as one line: the CLI never prints a stack trace. */
+export const describeDefect = (defect: unknown): string => {
+  let text: string
+  try {
+    text = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
+  } catch {
+    text = Object.prototype.toString.call(defect)
+  }
+  return text.split("\n")[0] ?? ""
+}
 
 /* Messages ---------------------------------------------------------------- */
 

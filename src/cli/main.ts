@@ -5,9 +5,7 @@
  * Imports are deep (`effect/Effect`, never `effect`) because start-up time is
  * most of a CLI run.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import * as Cause from "effect/Cause"
 import * as Argument from "effect/cli/Argument"
 import * as CliConfig from "effect/cli/CliConfig"
 import * as CliError from "effect/cli/CliError"
@@ -18,11 +16,9 @@ import * as GlobalFlag from "effect/cli/GlobalFlag"
 import * as Primitive from "effect/cli/Primitive"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as References from "effect/References"
-import type * as Runtime from "effect/Runtime"
 import { socketPathOf } from "../containerd/Address.ts"
 import { identifierRule, isValidIdentifier, whyNotIdentifier } from "../containerd/Identifiers.ts"
 import * as FeatureProbe from "../features/FeatureProbe.ts"
@@ -30,10 +26,12 @@ import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
 import * as Doctor from "./Doctor.ts"
-import { describeDefect, ExitCode, isCommandExit } from "./Exit.ts"
+import { ExitCode, isCommandExit } from "./ExitCode.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
-import { internalErrorLine, plainStyle, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
+import { runMain } from "./RunMain.ts"
+import { describeDefect, internalErrorLine, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
+import { plainStyle } from "./Style.ts"
 
 const programName = "oci-runtimes"
 
@@ -236,7 +234,7 @@ const presenter = (output: Output.Output): CliOutput.Presenter => ({
     switch (event._tag) {
       case "Help": {
         const text = CliOutput.defaultFormatter({
-          colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle) !== plainStyle
+          colors: (event.reason === "Requested" ? output.stdoutStyle : output.stderrStyle).color
         }).formatHelpDoc(event.helpDoc)
         // Help that cannot be written has nowhere better to go; the exit code still says usage or success.
         return event.reason === "Requested" ? Effect.ignore(output.stdout(text)) : output.stderr(text)
@@ -304,45 +302,21 @@ export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
   Output.layer
 ).pipe(Layer.provideMerge(NodeServices.layer))
 
-type StopSignal = "SIGINT" | "SIGTERM"
-
-/** The signal that interrupted the program, if one did (the runtime turns it into an interruption). */
-let stoppedBy: StopSignal | undefined
-
-/** 128+N after signal N, as a shell reports a process the signal ended. */
-const signalExitCode = (signal: StopSignal): number => (signal === "SIGTERM" ? 143 : 130)
-
-/** The exit code: the program's own, 128+N after signal N (130, 143), 70 for anything that escaped it. */
-const teardown: Runtime.Teardown = (exit, onExit) => {
-  if (Exit.isSuccess(exit)) return onExit(typeof exit.value === "number" ? exit.value : ExitCode.internal)
-  if (!Cause.hasInterruptsOnly(exit.cause)) return onExit(ExitCode.internal)
-  return onExit(signalExitCode(stoppedBy ?? "SIGINT"))
-}
-
 /** Where what `run` or `check` could not remove is found; the namespace is the one of the command line. */
 const leftoversHint = `find leftovers with: ctr --namespace NS containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'`
 
 /**
- * The first SIGINT or SIGTERM only remembers itself: the runtime interrupts
- * the program, whose cleanup (a container's kill and delete) may take as long
- * as containerd does. A second one is the user refusing to wait: say what is
- * abandoned and exit at once, with the second signal's code.
+ * A second stop signal abandons the cleanup under way: say so, and where what
+ * it leaves is found. Writes to a pipe, file or terminal are synchronous on
+ * Linux: the line is out before the exit.
  */
-const onStopSignal = (signal: StopSignal) => {
-  if (stoppedBy === undefined) {
-    stoppedBy = signal
-    return
-  }
-  // Writes to a pipe, file or terminal are synchronous on Linux: the line is out before the exit.
+const onSecondSignal = () => {
   process.stderr.write(`${programName}: interrupted again: exiting without finishing cleanup; ${leftoversHint}\n`)
-  process.exit(signalExitCode(signal))
 }
 
 /** Entry point for `bin/oci-runtimes.mjs`. */
-export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void => {
-  process.on("SIGINT", () => onStopSignal("SIGINT"))
-  process.on("SIGTERM", () => onStopSignal("SIGTERM"))
-  NodeRuntime.runMain(
+export const runCli = (version: string, args: ReadonlyArray<string> = process.argv.slice(2)): void =>
+  runMain(
     main(version, args).pipe(
       Effect.provide(layer),
       // Last resort, should building the services ever die: one line, no stack trace.
@@ -350,6 +324,5 @@ export const runCli = (version: string, args: ReadonlyArray<string> = process.ar
         Console.error(internalErrorLine(describeDefect(defect), plainStyle)).pipe(Effect.as(ExitCode.internal))
       )
     ),
-    { disableErrorReporting: true, teardown }
+    onSecondSignal
   )
-}

@@ -1,11 +1,11 @@
 /**
- * What can go wrong while reading the runtime configuration: the file cannot
- * be read, is not JSON, has values of the wrong type, or the dockerd flags are
- * wrong or clash with the file. Each error's `message` is meant to be printed
- * as it is: a headline, then one line per problem.
+ * What can go wrong with the runtime configuration: the file cannot be read,
+ * is not JSON, has values of the wrong type, or the settings (the dockerd
+ * flags included) cannot be set up. Each error's `message` is meant to be
+ * printed as it is.
  */
 import * as Schema from "effect/Schema"
-import { Problem } from "./Problem.ts"
+import { ConfigWarning, Problem } from "./Problem.ts"
 
 const problemLines = (problems: ReadonlyArray<Problem>): string =>
   problems.map((problem) => `\n  ${problem.path === "" ? "" : `${problem.path}: `}${problem.message}`).join("")
@@ -46,11 +46,27 @@ export class ConfigSchemaError extends Schema.TaggedError<ConfigSchemaError>()("
   }
 }
 
-/** dockerd flags that are malformed, or that set what the configuration file sets too. */
-export class DaemonFlagsError extends Schema.TaggedError<DaemonFlagsError>()("DaemonFlagsError", {
-  problems: Schema.Array(Problem)
+/**
+ * The configuration cannot be set up. Carries every problem found, in a
+ * fixed order: those found upstream (the dockerd flags: bad `--add-runtime`
+ * values, settings given both ways), data-root and exec-root, exec-opts, then
+ * the reserved name, then each runtime by name, then the default runtime; the
+ * message is one line per problem.
+ *
+ * A problem dockerd reports too — the reserved name, neither or both of
+ * path and runtimeType, args with a runtimeType, options with a path, an
+ * unknown default runtime, an unsupported cgroup driver — keeps dockerd's
+ * wording, so when it is the only one the message is dockerd's error. Other
+ * problems — a relative data or exec root, an exec-opt that does not parse, a
+ * NUL in a path or argument, an option's key or value — are checks dockerd
+ * does not make or words differently, so their messages are our own.
+ */
+export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfig>()("InvalidRuntimeConfig", {
+  problems: Schema.Array(Problem),
+  /** What was found suspicious on the way, so a report can show it alongside the problems; often none. */
+  warnings: Schema.Array(ConfigWarning)
 }) {
   override get message(): string {
-    return `invalid dockerd flags:${problemLines(this.problems)}`
+    return this.problems.map((problem) => problem.message).join("\n")
   }
 }

@@ -10,10 +10,8 @@
  * the others, so an administrator never runs a runtime other than the one
  * they think they configured.
  */
-import * as Result from "effect/Result"
 import { stockRuntimeName } from "../names/RuntimeName.ts"
 import type { DaemonConfig, DaemonJsonKey, RuntimeConfig } from "./DaemonConfig.ts"
-import { DaemonFlagsError } from "./Errors.ts"
 import { configPath, Problem } from "./Problem.ts"
 
 /** The runtime-related dockerd flags, as given on the command line. */
@@ -136,13 +134,17 @@ const conflictProblems = (
 }
 
 /** The flags applied as far as they can be, and what is wrong with them. */
-export interface MergedFlags {
+export interface AppliedFlags {
   /**
    * The file's settings with every well-formed flag applied (a flag wins over
-   * the file where both set something), for checking the rest of the
-   * configuration even when the flags have problems.
+   * the file where both set something), so that the rest of the configuration
+   * can be checked even when the flags have problems.
    */
   readonly config: DaemonConfig
+  /**
+   * Bad `--add-runtime` values in order, then the settings given both ways;
+   * for `planRuntimes`'s `upstreamProblems`, which reports them first.
+   */
   readonly problems: ReadonlyArray<Problem>
 }
 
@@ -150,12 +152,14 @@ export interface MergedFlags {
  * Applies dockerd's flags to the configuration read from daemon.json, as far
  * as they can be: bad `--add-runtime` values are left out, and each problem is
  * reported. `fileKeys` are the keys the file sets (`ParsedDaemonJson.setKeys`).
+ * Problems do not fail here: planning reports them with the configuration's
+ * own, so that one run shows every mistake.
  */
-export const mergeFlags = (
+export const applyFlags = (
   file: DaemonConfig,
   fileKeys: ReadonlySet<DaemonJsonKey>,
   flags: DaemonFlags
-): MergedFlags => {
+): AppliedFlags => {
   const added = parseAddRuntimes(flags.addRuntimes)
   return {
     config: {
@@ -167,17 +171,4 @@ export const mergeFlags = (
     },
     problems: [...added.problems, ...conflictProblems(file, fileKeys, flags, added.runtimes)]
   }
-}
-
-/**
- * Applies dockerd's flags to the configuration read from daemon.json, or fails
- * with every bad `--add-runtime` value and every setting given both ways.
- */
-export const applyFlags = (
-  file: DaemonConfig,
-  fileKeys: ReadonlySet<DaemonJsonKey>,
-  flags: DaemonFlags
-): Result.Result<DaemonConfig, DaemonFlagsError> => {
-  const { config, problems } = mergeFlags(file, fileKeys, flags)
-  return problems.length > 0 ? Result.fail(new DaemonFlagsError({ problems })) : Result.succeed(config)
 }

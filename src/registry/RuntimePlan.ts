@@ -11,8 +11,8 @@
  */
 import { posix } from "node:path"
 import * as Result from "effect/Result"
-import * as Schema from "effect/Schema"
 import type { DaemonConfig, RuntimeConfig } from "../config/DaemonConfig.ts"
+import { InvalidRuntimeConfig } from "../config/Errors.ts"
 import { cgroupDriverOption, execOptProblems, execOptWarnings } from "../config/ExecOpts.ts"
 import { ConfigWarning, configPath, excerpt, Problem } from "../config/Problem.ts"
 import type { HostSnapshot } from "../host/HostFacts.ts"
@@ -61,30 +61,6 @@ export interface RuntimePlan {
   readonly runtimes: ReadonlyArray<PlannedRuntime>
   /** Accepted but most likely mistakes: exec-opts Linux ignores, then option keys by runtime name. */
   readonly warnings: ReadonlyArray<ConfigWarning>
-}
-
-/**
- * The configuration cannot be set up. Carries every problem found, in a
- * fixed order: data-root and exec-root, exec-opts, then the reserved name,
- * then each runtime by name, then the default runtime; the message is one
- * line per problem.
- *
- * A problem dockerd reports too — the reserved name, neither or both of
- * path and runtimeType, args with a runtimeType, options with a path, an
- * unknown default runtime, an unsupported cgroup driver — keeps dockerd's
- * wording, so when it is the only one the message is dockerd's error. Other
- * problems — a relative data or exec root, an exec-opt that does not parse, a
- * NUL in a path or argument, an option's key or value — are checks dockerd
- * does not make or words differently, so their messages are our own.
- */
-export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfig>()("InvalidRuntimeConfig", {
-  problems: Schema.Array(Problem),
-  /** What was found suspicious on the way, so a report can show it alongside the problems. */
-  warnings: Schema.optionalKey(Schema.Array(ConfigWarning))
-}) {
-  override get message(): string {
-    return this.problems.map((problem) => problem.message).join("\n")
-  }
 }
 
 /**
@@ -166,63 +142,65 @@ const wordProblems = (name: string, path: string, args: ReadonlyArray<string>): 
   return problems
 }
 
-type RuntimeOutcome =
-  | { readonly ok: true; readonly runtime: PlannedRuntime; readonly warnings: ReadonlyArray<ConfigWarning> }
-  | { readonly ok: false; readonly problems: ReadonlyArray<Problem> }
+/** A configured runtime's plan, and what was found suspicious about it; or every problem with it. */
+type RuntimeOutcome = Result.Result<
+  { readonly runtime: PlannedRuntime; readonly warnings: ReadonlyArray<ConfigWarning> },
+  ReadonlyArray<Problem>
+>
 
-/** One configured runtime: the first of dockerd's rules that it breaks, or its plan. */
-const planConfiguredRuntime = (
+const refuse = (problem: Problem): RuntimeOutcome => Result.fail([problem])
+
+/**
+ * A runtime with a shim of its own (`runtimeType`): no args (the shim takes
+ * none from dockerd), and its options decoded for that shim. No options at
+ * all means none are sent, as in dockerd.
+ */
+const planTypeRuntime = (name: string, runtime: RuntimeConfig, runtimeType: string): RuntimeOutcome => {
+  if ((runtime.runtimeArgs ?? []).length > 0) {
+    return refuse(problemFor(name, "runtimeArgs", "args cannot be used with a runtimeType runtime"))
+  }
+  const planned = (options: ShimOptions | undefined): PlannedRuntime => ({
+    name,
+    kind: "type",
+    shim: runtimeType,
+    options,
+    config: runtime,
+    featuresArgv: undefined,
+    wrapper: undefined,
+    preflightPath: undefined
+  })
+  if (!hasEntries(runtime.options)) return Result.succeed({ runtime: planned(undefined), warnings: [] })
+  return Result.map(
+    generateShimOptions(name, runtimeType, runtime.options),
+    (generated) => ({ runtime: planned(generated.options), warnings: generated.warnings })
+  )
+}
+
+/**
+ * A runc-compatible runtime (`path`) behind the runc shim: no options (the
+ * shim's are dockerd's), every word passable, and a wrapper script when it
+ * has args.
+ */
+const planPathRuntime = (
   name: string,
   runtime: RuntimeConfig,
+  path: string,
   options: { readonly scriptsDirectory: string; readonly runcFor: (binary: string) => ShimOptions }
 ): RuntimeOutcome => {
-  const { path, runtimeType } = runtime
   const args = runtime.runtimeArgs ?? []
-  if (path === undefined || path === "") {
-    if (runtimeType === undefined || runtimeType === "") {
-      return { ok: false, problems: [problemFor(name, undefined, "either a runtimeType or a path must be configured")] }
-    }
-    if (args.length > 0) {
-      return {
-        ok: false,
-        problems: [problemFor(name, "runtimeArgs", "args cannot be used with a runtimeType runtime")]
-      }
-    }
-    const base = { name, kind: "type", shim: runtimeType, config: runtime } as const
-    const none = { featuresArgv: undefined, wrapper: undefined, preflightPath: undefined }
-    if (!hasEntries(runtime.options)) {
-      return { ok: true, runtime: { ...base, ...none, options: undefined }, warnings: [] }
-    }
-    const generated = generateShimOptions(name, runtimeType, runtime.options)
-    return Result.isFailure(generated)
-      ? { ok: false, problems: generated.failure }
-      : { ok: true, runtime: { ...base, ...none, options: generated.success.options }, warnings: generated.success.warnings }
-  }
-  if (runtimeType !== undefined && runtimeType !== "") {
-    return {
-      ok: false,
-      problems: [problemFor(name, undefined, "cannot configure both path and runtimeType for the same runtime")]
-    }
-  }
-  if (hasEntries(runtime.options)) {
-    return { ok: false, problems: [problemFor(name, "options", "options cannot be used with a path runtime")] }
-  }
+  if (hasEntries(runtime.options)) return refuse(problemFor(name, "options", "options cannot be used with a path runtime"))
   const badWords = wordProblems(name, path, args)
-  if (badWords.length > 0) return { ok: false, problems: badWords }
+  if (badWords.length > 0) return Result.fail(badWords)
   if (args.length > 0 && isDashLedBareName(path)) {
-    return {
-      ok: false,
-      problems: [problemFor(
-        name,
-        "path",
-        `a runtime with runtimeArgs runs through a wrapper script, whose exec would read ${JSON.stringify(excerpt(path))} ` +
-          "as an option (no sh takes exec --): give the binary's full path"
-      )]
-    }
+    return refuse(problemFor(
+      name,
+      "path",
+      `a runtime with runtimeArgs runs through a wrapper script, whose exec would read ${JSON.stringify(excerpt(path))} ` +
+        "as an option (no sh takes exec --): give the binary's full path"
+    ))
   }
   const wrapper = args.length > 0 ? planWrapper(options.scriptsDirectory, name, path, args) : undefined
-  return {
-    ok: true,
+  return Result.succeed({
     warnings: [],
     runtime: {
       name,
@@ -234,7 +212,24 @@ const planConfiguredRuntime = (
       wrapper,
       preflightPath: wrapper === undefined ? undefined : path
     }
+  })
+}
+
+/** One configured runtime: exactly one of path and runtimeType, then the first of dockerd's rules that it breaks. */
+const planConfiguredRuntime = (
+  name: string,
+  runtime: RuntimeConfig,
+  options: { readonly scriptsDirectory: string; readonly runcFor: (binary: string) => ShimOptions }
+): RuntimeOutcome => {
+  const path = runtime.path ?? ""
+  const runtimeType = runtime.runtimeType ?? ""
+  if (path === "" && runtimeType === "") {
+    return refuse(problemFor(name, undefined, "either a runtimeType or a path must be configured"))
   }
+  if (path !== "" && runtimeType !== "") {
+    return refuse(problemFor(name, undefined, "cannot configure both path and runtimeType for the same runtime"))
+  }
+  return path === "" ? planTypeRuntime(name, runtime, runtimeType) : planPathRuntime(name, runtime, path, options)
 }
 
 const byName = (left: string, right: string) => (left < right ? -1 : left > right ? 1 : 0)
@@ -264,6 +259,15 @@ const rootProblems = (config: DaemonConfig): Array<Problem> =>
       : [new Problem({ path: key, message: `${key} must be an absolute path: ${JSON.stringify(path)}` })]
   )
 
+export interface PlanOptions {
+  /**
+   * Problems found before planning, reported first (the dockerd flags':
+   * `applyFlags(…).problems`, with `config` the flags applied as far as they
+   * could be). Any at all fail the plan, together with the configuration's own.
+   */
+  readonly upstreamProblems?: ReadonlyArray<Problem> | undefined
+}
+
 /**
  * Validates the whole configuration and decides every runtime, collecting all
  * problems instead of stopping at the first (dockerd stops at the first one
@@ -271,9 +275,14 @@ const rootProblems = (config: DaemonConfig): Array<Problem> =>
  */
 export const planRuntimes = (
   config: DaemonConfig,
-  host: HostSnapshot
+  host: HostSnapshot,
+  options: PlanOptions = {}
 ): Result.Result<RuntimePlan, InvalidRuntimeConfig> => {
-  const problems: Array<Problem> = [...rootProblems(config), ...execOptProblems(config.execOpts)]
+  const problems: Array<Problem> = [
+    ...(options.upstreamProblems ?? []),
+    ...rootProblems(config),
+    ...execOptProblems(config.execOpts)
+  ]
   // exec-opts Linux ignores are accepted, as dockerd does, but never silently.
   const warnings: Array<ConfigWarning> = [...execOptWarnings(config.execOpts)]
   const systemdCgroup = usesSystemdCgroups(config, host)
@@ -291,12 +300,12 @@ export const planRuntimes = (
   const configuredNames = Object.keys(config.runtimes).filter((name) => name !== stockRuntimeName).sort(byName)
   for (const name of configuredNames) {
     const outcome = planConfiguredRuntime(name, config.runtimes[name]!, { scriptsDirectory: directory, runcFor })
-    if (outcome.ok) {
-      planned.set(name, outcome.runtime)
+    if (Result.isSuccess(outcome)) {
+      planned.set(name, outcome.success.runtime)
       // One by one: spreading a huge list into `push` overflows the call stack.
-      for (const warning of outcome.warnings) warnings.push(warning)
+      for (const warning of outcome.success.warnings) warnings.push(warning)
     } else {
-      for (const problem of outcome.problems) problems.push(problem)
+      for (const problem of outcome.failure) problems.push(problem)
     }
   }
 
@@ -304,7 +313,7 @@ export const planRuntimes = (
   if (Result.isFailure(defaultRuntime)) problems.push(defaultRuntime.failure)
 
   if (Result.isFailure(defaultRuntime) || problems.length > 0) {
-    return Result.fail(new InvalidRuntimeConfig(warnings.length > 0 ? { problems, warnings } : { problems }))
+    return Result.fail(new InvalidRuntimeConfig({ problems, warnings }))
   }
   return Result.succeed({
     defaultRuntime: defaultRuntime.success,

@@ -22,7 +22,8 @@ import {
   type WrapperWriteError,
   writeWrapper
 } from "../wrappers/ScriptStore.ts"
-import { type InvalidRuntimeConfig, planRuntimes, type RuntimePlan } from "./RuntimePlan.ts"
+import type { InvalidRuntimeConfig } from "../config/Errors.ts"
+import { planRuntimes, type RuntimePlan } from "./RuntimePlan.ts"
 import { completePlan, type RuntimeTable } from "./RuntimeTable.ts"
 
 /**

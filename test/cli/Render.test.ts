@@ -11,13 +11,11 @@ import { decodeFeatures, type Features } from "../../src/features/Features.ts"
 import { planRuntimes } from "../../src/registry/RuntimePlan.ts"
 import { chooseRuntime, completePlan, featuresOf } from "../../src/registry/RuntimeTable.ts"
 import {
-  ansiStyle,
   errorLine,
   escapeText,
   infoJson,
   infoText,
   internalErrorLine,
-  plainStyle,
   quoteWord,
   resolutionJson,
   resolutionText,
@@ -25,9 +23,9 @@ import {
   usageHint,
   validationJson,
   validationText,
-  wantsColor,
   warningLine
 } from "../../src/cli/Render.ts"
+import { ansiStyle, plainStyle } from "../../src/cli/Style.ts"
 
 const runcFeatures: Features = Result.getOrThrow(
   decodeFeatures(readFileSync(new URL("../fixtures/runc-1.1.5-features.json", import.meta.url), "utf8"))
@@ -188,24 +186,5 @@ describe("quoting", () => {
 
   it("escapeText keeps printable text, including non-ASCII, as it is", () => {
     expect(escapeText("OCI ≥1.0, naïve, ファイル")).toBe("OCI ≥1.0, naïve, ファイル")
-  })
-})
-
-describe("wantsColor", () => {
-  const base = { noColor: undefined, forceColor: undefined, term: "xterm", isTerminal: true }
-  it.each([
-    [{}, true],
-    [{ isTerminal: false }, false],
-    [{ isTerminal: false, forceColor: "1" }, true],
-    [{ isTerminal: false, forceColor: "0" }, false],
-    [{ isTerminal: false, forceColor: "false" }, false],
-    [{ isTerminal: false, forceColor: "" }, false],
-    [{ noColor: "1" }, false],
-    [{ noColor: "" }, true],
-    [{ noColor: "1", forceColor: "1" }, false],
-    [{ term: "dumb" }, false],
-    [{ term: "dumb", forceColor: "1" }, false]
-  ])("%j → %s", (overrides, expected) => {
-    expect(wantsColor({ ...base, ...overrides })).toBe(expected)
   })
 })

@@ -30,6 +30,15 @@ describe.concurrent("command line", () => {
     expect(run.stdout).toBe(`oci-runtimes ${version}\n`)
   })
 
+  it("-v, and --version after a command (answered by effect/cli, not the entry's shortcut), print the same line", async () => {
+    const runs = await Promise.all([["--version"], ["-v"], ["validate", "--version"]].map((args) => runCli(args)))
+    for (const run of runs) {
+      expect(run.code).toBe(0)
+      expect(run.stderr).toBe("")
+    }
+    expect(new Set(runs.map((run) => run.stdout)).size).toBe(1)
+  })
+
   it("no command: usage on stderr, nothing on stdout, exit 2", async () => {
     const run = await runCli([])
     expect(run.code).toBe(2)
@@ -172,7 +181,8 @@ describe.concurrent("validate", () => {
         problems: [
           { path: "runtimes.a", message: "runtime a: either a runtimeType or a path must be configured" },
           { path: "runtimes.b.runtimeArgs", message: "runtime b: args cannot be used with a runtimeType runtime" }
-        ]
+        ],
+        warnings: []
       }
     })
     expect(lines(run.stderr)).toHaveLength(2)

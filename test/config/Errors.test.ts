@@ -1,6 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, DaemonFlagsError } from "../../src/config/Errors.ts"
-import { Problem } from "../../src/config/Problem.ts"
+import {
+  ConfigFileError,
+  ConfigSchemaError,
+  ConfigSyntaxError,
+  InvalidRuntimeConfig
+} from "../../src/config/Errors.ts"
+import { ConfigWarning, Problem } from "../../src/config/Problem.ts"
 
 describe("error messages", () => {
   it("a file error names the file and the reason", () => {
@@ -26,10 +31,19 @@ describe("error messages", () => {
     )
   })
 
-  it("a flags error lists one problem per line", () => {
-    const problems = [new Problem({ path: "--add-runtime", message: "invalid runtime argument: x" })]
-    expect(new DaemonFlagsError({ problems }).message).toBe(
-      "invalid dockerd flags:\n  --add-runtime: invalid runtime argument: x"
+  it("an invalid configuration's message is its problems' messages, one per line, without paths", () => {
+    const problems = [
+      new Problem({ path: "--add-runtime x", message: "invalid runtime argument: x" }),
+      new Problem({ path: "runtimes.kata", message: "runtime kata: either a runtimeType or a path must be configured" })
+    ]
+    expect(new InvalidRuntimeConfig({ problems, warnings: [] }).message).toBe(
+      "invalid runtime argument: x\nruntime kata: either a runtimeType or a path must be configured"
     )
+  })
+
+  it("an invalid configuration's warnings do not enter its message", () => {
+    const problems = [new Problem({ path: "default-runtime", message: "specified default runtime 'x' does not exist" })]
+    const warnings = [new ConfigWarning({ path: "exec-opts[0]", message: "ignored on Linux" })]
+    expect(new InvalidRuntimeConfig({ problems, warnings }).message).toBe("specified default runtime 'x' does not exist")
   })
 })

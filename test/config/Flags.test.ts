@@ -6,13 +6,18 @@ import { applyFlags, type DaemonFlags } from "../../src/config/Flags.ts"
 const noFlags: DaemonFlags = { addRuntimes: [], execOpts: [] }
 const noKeys: ReadonlySet<DaemonJsonKey> = new Set()
 
-const applied = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) =>
-  Result.getOrThrow(applyFlags(file, fileKeys, { ...noFlags, ...flags }))
+const apply = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) =>
+  applyFlags(file, fileKeys, { ...noFlags, ...flags })
+
+/** The configuration, for flags that must have no problems. */
+const applied = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) => {
+  const { config, problems } = apply(flags, file, fileKeys)
+  expect(problems).toEqual([])
+  return config
+}
 
 const problemsOf = (flags: Partial<DaemonFlags>, file: DaemonConfig = emptyDaemonConfig, fileKeys = noKeys) =>
-  Result.getOrThrow(Result.flip(applyFlags(file, fileKeys, { ...noFlags, ...flags }))).problems.map((
-    { message, path }
-  ) => ({ path, message }))
+  apply(flags, file, fileKeys).problems.map(({ message, path }) => ({ path, message }))
 
 /** A daemon.json, parsed, as `applyFlags` receives it. */
 const fromFile = (json: object): [DaemonConfig, ReadonlySet<DaemonJsonKey>] => {
@@ -168,5 +173,23 @@ describe("settings given both as a flag and in the file", () => {
       "--add-runtime x",
       "--default-runtime"
     ])
+  })
+})
+
+describe("flags with problems", () => {
+  it("still apply every well-formed flag, so that the rest of the configuration can be checked", () => {
+    const [file, keys] = fromFile({ "data-root": "/d", runtimes: { kata: { runtimeType: "io.containerd.kata.v2" } } })
+    const { config, problems } = apply({
+      addRuntimes: ["bad", "crun=/usr/bin/crun"],
+      dataRoot: "/D",
+      execRoot: "/run/docker"
+    }, file, keys)
+    expect(problems.map(({ path }) => path)).toEqual(["--add-runtime bad", "--data-root"])
+    expect(config).toEqual({
+      ...file,
+      dataRoot: "/D",
+      execRoot: "/run/docker",
+      runtimes: { crun: { path: "/usr/bin/crun" }, kata: { runtimeType: "io.containerd.kata.v2" } }
+    })
   })
 })

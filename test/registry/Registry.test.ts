@@ -16,7 +16,7 @@ import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
 import * as Registry from "../../src/registry/Registry.ts"
-import { InvalidRuntimeConfig } from "../../src/registry/RuntimePlan.ts"
+import { InvalidRuntimeConfig } from "../../src/config/Errors.ts"
 import { describeRuntimes, featuresStatusKey, runtimeNamed } from "../../src/registry/RuntimeTable.ts"
 import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 import {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
+import type { DaemonConfig } from "../../src/config/DaemonConfig.ts"
+import { InvalidRuntimeConfig } from "../../src/config/Errors.ts"
+import { Problem } from "../../src/config/Problem.ts"
 import type { HostSnapshot } from "../../src/host/HostFacts.ts"
-import { InvalidRuntimeConfig, planRuntimes } from "../../src/registry/RuntimePlan.ts"
+import { planRuntimes } from "../../src/registry/RuntimePlan.ts"
 import { planWrapper } from "../../src/wrappers/WrapperScript.ts"
 import {
   daemonConfig,
@@ -268,6 +271,36 @@ describe("planRuntimes: every problem at once", () => {
     expect(problemsOf(daemonConfig({ defaultRuntime: "nope" })).message).toBe(
       "specified default runtime 'nope' does not exist"
     )
+  })
+})
+
+describe("planRuntimes: problems found upstream", () => {
+  const flagProblem = new Problem({ path: "--add-runtime x", message: "invalid runtime argument: x" })
+  const upstream = (config: DaemonConfig) =>
+    Result.getOrThrow(Result.flip(planRuntimes(config, plainHost, { upstreamProblems: [flagProblem] })))
+
+  it("fail a configuration that is valid on its own", () => {
+    expect(plain(upstream(daemonConfig()).problems)).toEqual([
+      { path: "--add-runtime x", message: "invalid runtime argument: x" }
+    ])
+  })
+
+  it("come first, before the configuration's own, in one error", () => {
+    const config = daemonConfig({ dataRoot: "relative", runtimes: { a: {} } })
+    expect(plain(upstream(config).problems).map(({ path }) => path)).toEqual(["--add-runtime x", "data-root", "runtimes.a"])
+  })
+
+  it("keep the warnings found on the way", () => {
+    const config = daemonConfig({ execOpts: ["isolation=hyperv"] })
+    expect(plain(upstream(config).warnings)).toEqual([
+      { path: "exec-opts[0]", message: "option 'isolation' is only supported on windows (ignored)" }
+    ])
+  })
+})
+
+describe("planRuntimes: an invalid configuration", () => {
+  it("carries an empty list of warnings when nothing was suspicious", () => {
+    expect(problemsOf(daemonConfig({ defaultRuntime: "nope" })).warnings).toEqual([])
   })
 })
 

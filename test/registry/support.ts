@@ -5,7 +5,8 @@
 import * as Result from "effect/Result"
 import { type DaemonConfig, emptyDaemonConfig, type RuntimeConfig } from "../../src/config/DaemonConfig.ts"
 import type { HostSnapshot } from "../../src/host/HostFacts.ts"
-import { type InvalidRuntimeConfig, planRuntimes, type PlannedRuntime, type RuntimePlan } from "../../src/registry/RuntimePlan.ts"
+import type { InvalidRuntimeConfig } from "../../src/config/Errors.ts"
+import { planRuntimes, type PlannedRuntime, type RuntimePlan } from "../../src/registry/RuntimePlan.ts"
 
 /** A daemon.json's runtime settings: dockerd's defaults, with `overrides` on top. */
 export const daemonConfig = (overrides: Partial<DaemonConfig> = {}): DaemonConfig => ({

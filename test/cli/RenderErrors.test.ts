@@ -1,9 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../../src/config/Errors.ts"
+import { describeDefect, errorJson, errorLines } from "../../src/cli/Render.ts"
+import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../../src/config/Errors.ts"
 import { Problem } from "../../src/config/Problem.ts"
-import { describeDefect, errorJson, errorLines } from "../../src/cli/Exit.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
-import { InvalidRuntimeConfig } from "../../src/registry/RuntimePlan.ts"
 import { UnknownRuntime } from "../../src/registry/RuntimeTable.ts"
 import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 
@@ -14,7 +13,7 @@ const problems = [
 
 describe("errorLines", () => {
   it("one line per problem, at its place", () => {
-    expect(errorLines(new InvalidRuntimeConfig({ problems }))).toEqual(problems.map(({ message, path }) => ({ path, message })))
+    expect(errorLines(new InvalidRuntimeConfig({ problems, warnings: [] }))).toEqual(problems.map(({ message, path }) => ({ path, message })))
   })
 
   it("type errors are placed in their file", () => {
@@ -64,12 +63,13 @@ describe("errorJson", () => {
         reason: "r"
       }
     })
-    const invalid = new InvalidRuntimeConfig({ problems })
+    const invalid = new InvalidRuntimeConfig({ problems, warnings: [] })
     expect(errorJson(invalid)).toEqual({
       error: {
         _tag: "InvalidRuntimeConfig",
         message: invalid.message,
-        problems: problems.map(({ message, path }) => ({ path, message }))
+        problems: problems.map(({ message, path }) => ({ path, message })),
+        warnings: []
       }
     })
     expect(JSON.parse(JSON.stringify(errorJson(invalid)))).toEqual(errorJson(invalid))

@@ -1,0 +1,62 @@
+/**
+ * Runs the CLI's program as the process's main fiber. Like `NodeRuntime.runMain`,
+ * which stops on SIGINT and SIGTERM only, but SIGHUP (a closed terminal, a
+ * dropped ssh session) stops it too: each interrupts the program, so that its
+ * finalizers run (a probe's process group is killed, a container removed),
+ * where Node's default for SIGHUP would end the process on the spot and leave
+ * the probes, in process groups of their own, running.
+ */
+import * as Cause from "effect/Cause"
+import type * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Runtime from "effect/Runtime"
+import { ExitCode } from "./ExitCode.ts"
+
+/** The signals that stop the CLI, with their numbers. */
+const stopSignals = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 } as const
+
+export type StopSignal = keyof typeof stopSignals
+
+/** 128+N after signal N, as a shell reports a process the signal ended. */
+export const signalExitCode = (signal: StopSignal): number => 128 + stopSignals[signal]
+
+/** The exit code: the program's own, 128+N once signal N interrupted it, 70 for anything that escaped it. */
+const exitCodeOf = (exit: Exit.Exit<number, unknown>, stoppedBy: StopSignal | undefined): number => {
+  if (Exit.isSuccess(exit)) return exit.value
+  return stoppedBy !== undefined && Cause.hasInterruptsOnly(exit.cause) ? signalExitCode(stoppedBy) : ExitCode.internal
+}
+
+/**
+ * Runs `program`, which answers with the exit code, and exits with it. The
+ * first stop signal interrupts the program, whose cleanup may take as long as
+ * containerd does; a second one is the user refusing to wait: after
+ * `onSecondSignal` has said what is abandoned, the process exits at once,
+ * with the second signal's code.
+ */
+export const runMain = (
+  program: Effect.Effect<number>,
+  onSecondSignal: (signal: StopSignal) => void
+): void =>
+  Runtime.makeRunMain(({ fiber }) => {
+    let stoppedBy: StopSignal | undefined
+    const listeners = Object.keys(stopSignals).map((name) => {
+      const signal = name as StopSignal
+      const listener = () => {
+        if (stoppedBy === undefined) {
+          stoppedBy = signal
+          fiber.interruptUnsafe(fiber.id)
+          return
+        }
+        onSecondSignal(signal)
+        process.exit(signalExitCode(signal))
+      }
+      process.on(signal, listener)
+      return [signal, listener] as const
+    })
+    fiber.addObserver((exit) => {
+      for (const [signal, listener] of listeners) process.removeListener(signal, listener)
+      const code = exitCodeOf(exit as Exit.Exit<number, unknown>, stoppedBy)
+      // A run that ends by itself with 0 lets Node exit once its output is written.
+      if (stoppedBy !== undefined || code !== 0) process.exit(code)
+    })
+  })(program, { disableErrorReporting: true })
