@@ -9,8 +9,8 @@ import * as Result from "effect/Result"
 import { posix } from "node:path"
 import { parseDaemonJson } from "../../src/config/DaemonConfig.ts"
 import type { HostSnapshot } from "../../src/host/HostFacts.ts"
-import type { ConfigSchemaError, ConfigSyntaxError } from "../../src/config/Errors.ts"
-import { type InvalidRuntimeConfig, planRuntimes, type RuntimePlan } from "../../src/registry/RuntimePlan.ts"
+import type { ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../../src/config/Errors.ts"
+import { planRuntimes, type RuntimePlan } from "../../src/registry/RuntimePlan.ts"
 import { chooseRuntime, completePlan } from "../../src/registry/RuntimeTable.ts"
 
 const host: HostSnapshot = { ramdisk: false, cgroupV2: true, systemdBooted: true }
