@@ -35,12 +35,13 @@ import {
 import { daemonConfig, plain, runcShimOptions } from "./support.ts"
 
 layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
-  it.effect("boot wipes the scripts directory of a previous run", () =>
+  it.effect("boot removes what the new table does not name: scripts of a previous run, stray directories, temporary files", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const { config, scripts } = yield* sandbox
       yield* fs.makeDirectory(posix.join(scripts, "stale-dir"), { recursive: true })
       yield* fs.writeFileString(posix.join(scripts, "crun.OLDSUFFIX"), "#!/bin/sh\n")
+      yield* fs.writeFileString(posix.join(scripts, ".0123456789abcdef.tmp"), "#!/bin/")
       const table = yield* withRegistry({}, (registry) =>
         registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
       expect(yield* listing(scripts)).toEqual([posix.basename(runtimeNamed(table, "crun")?.wrapper?.path ?? "")])
@@ -81,7 +82,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
     }))
 
-  it.effect("reload never rewrites a script that already exists", () =>
+  it.effect("reload keeps a script that is exactly ours: the same file, not rewritten", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
@@ -168,7 +169,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         expect(yield* registry.features("runc")).toBeUndefined()
       })))
 
-  it.effect("a failed boot leaves the registry not set up", () =>
+  it.effect("a failed first boot leaves the registry not set up", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
       yield* withRegistry({}, (registry) =>
@@ -178,34 +179,41 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         }))
     }))
 
-  /** Boots a wrapper runtime, breaks `operation`, boots again: the second boot's error and what `get` says then. */
+  /**
+   * Boots a wrapper runtime, breaks `operation`, boots a configuration with a
+   * new script: the second boot's error, the table then in force and the
+   * scripts left.
+   */
   const secondBootBreaking = (operation: "open" | "makeDirectory") =>
     Effect.gen(function*() {
-      const { config } = yield* sandbox
+      const { config, scripts } = yield* sandbox
       let broken: typeof operation | undefined
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const changed = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--systemd-cgroup"] } } })
       return yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
         Effect.gen(function*() {
-          yield* registry.boot(withArgs)
+          const booted = yield* registry.boot(withArgs)
           broken = operation
-          const bootError = yield* Effect.flip(registry.boot(withArgs))
-          const getError = yield* Effect.flip(registry.get("crun"))
-          return { bootError, getError }
+          if (operation === "makeDirectory") yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.remove(scripts, { recursive: true }))
+          const bootError = yield* Effect.flip(registry.boot(changed))
+          broken = undefined
+          return { booted, bootError, table: yield* registry.table, left: yield* listing(scripts).pipe(Effect.orElseSucceed(() => [])) }
         }))
     })
 
-  it.effect("a second boot that cannot write a script leaves the registry not set up", () =>
+  it.effect("a second boot that cannot write a script keeps the previous table and its script", () =>
     Effect.gen(function*() {
-      const { bootError, getError } = yield* secondBootBreaking("open")
+      const { booted, bootError, left, table } = yield* secondBootBreaking("open")
       expect(bootError).toBeInstanceOf(WrapperWriteError)
-      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
+      expect(table).toBe(booted)
+      expect(left).toEqual([posix.basename(runtimeNamed(booted, "crun")?.wrapper?.path ?? "")])
     }))
 
-  it.effect("a second boot that cannot recreate the scripts directory leaves the registry not set up", () =>
+  it.effect("a second boot that cannot recreate the scripts directory keeps the previous table", () =>
     Effect.gen(function*() {
-      const { bootError, getError } = yield* secondBootBreaking("makeDirectory")
+      const { booted, bootError, table } = yield* secondBootBreaking("makeDirectory")
       expect(bootError).toBeInstanceOf(ScriptsDirectoryError)
-      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
+      expect(table).toBe(booted)
     }))
 
   it.effect("a second boot with an invalid configuration keeps the previous table and its scripts", () =>
@@ -404,9 +412,9 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
           const reload = yield* Effect.forkChild(registry.reload(slow))
           yield* Deferred.await(started)
           const boot = yield* Effect.forkChild(registry.boot(config()))
-          // Long enough for an unlocked boot to wipe the directory and finish (live clock).
+          // Long enough for an unlocked boot to finish and prune (live clock).
           yield* Effect.sleep("100 millis")
-          // The reload's script is still there: the boot has not wiped the directory under it.
+          // The reload's script is still there: the boot has not pruned it from under the reload.
           expect(yield* listing(scripts)).toHaveLength(1)
           yield* Deferred.succeed(release, undefined)
           yield* Fiber.join(reload)
