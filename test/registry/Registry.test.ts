@@ -108,6 +108,93 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       expect(yield* listing(scripts)).toEqual(["kept-by-someone"])
     }))
 
+  it.effect("reload narrows a world-writable scripts directory to 0700 and warns about it at data-root", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const table = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(withArgs)
+          yield* fs.chmod(scripts, 0o777)
+          return yield* registry.reload(withArgs)
+        }))
+      expect(statSync(scripts).mode & 0o7777).toBe(0o700)
+      expect(plain(table.warnings)).toContainEqual({
+        path: "data-root",
+        message: `runtime scripts directory ${scripts} had mode 0777; changed it to 0700`
+      })
+    }))
+
+  it.effect("reload rewrites a script another user planted under its name, and warns at the runtime", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const { planted, table } = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(withArgs)
+          const planted = binaryNameOf(answerFrom(booted, "crun"))
+          // The directory was left open (say by an earlier version), and someone wrote their own script.
+          yield* fs.chmod(scripts, 0o777)
+          yield* fs.remove(planted)
+          yield* fs.writeFileString(planted, "#!/bin/sh\nexec /tmp/evil\n", { mode: 0o777 })
+          if (process.geteuid!() === 0) yield* fs.chown(planted, 65534, 65534)
+          return { planted, table: yield* registry.reload(withArgs) }
+        }))
+      expect(yield* readText(planted)).toBe(runtimeNamed(table, "crun")?.wrapper?.content)
+      expect(statSync(planted)).toMatchObject({ uid: process.geteuid!(), mode: 0o100700 })
+      expect(plain(table.warnings).find((warning) => warning.path === "runtimes.crun")?.message).toMatch(
+        new RegExp(`^wrapper script ${planted} was rewritten: it (was owned by uid 65534|had mode 0777)$`)
+      )
+    }))
+
+  it.effect("boot refuses a scripts directory that is a symbolic link, writes nothing where it points, keeps the previous table", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, root, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const elsewhere = posix.join(root, "elsewhere")
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(config())
+          yield* fs.makeDirectory(elsewhere, { mode: 0o700 })
+          yield* fs.remove(scripts, { recursive: true })
+          yield* fs.symlink(elsewhere, scripts)
+          const error = yield* Effect.flip(registry.boot(withArgs))
+          expect(error).toBeInstanceOf(ScriptsDirectoryError)
+          expect(error.message).toContain("is a symbolic link; refusing to follow it")
+          expect(yield* registry.table).toBe(booted)
+        }))
+      expect(yield* listing(elsewhere)).toEqual([])
+    }))
+
+  it.effect("a boot keeps the previous table's scripts until its own table is in force", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const probe = probeLayer((argv) =>
+        argv[0] === "/slow"
+          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+          : Effect.succeed(runcFeatures)
+      )
+      const first = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const second = config({ runtimes: { slow: { path: "/slow", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ probe }, (registry) =>
+        Effect.gen(function*() {
+          const old = binaryNameOf(answerFrom(yield* registry.boot(first), "crun"))
+          const boot = yield* Effect.forkChild(registry.boot(second))
+          yield* Deferred.await(started)
+          // Mid-boot: the old table still answers, and its script is still there.
+          expect(binaryNameOf(yield* registry.get("crun"))).toBe(old)
+          expect(statSync(old).isFile()).toBe(true)
+          yield* Deferred.succeed(release, undefined)
+          const renewed = yield* Fiber.join(boot)
+          expect(yield* listing(posix.dirname(old))).toEqual([posix.basename(binaryNameOf(answerFrom(renewed, "slow")))])
+        }))
+    }))
+
   it.effect("reload recreates a scripts directory that has gone", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
