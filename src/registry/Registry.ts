@@ -22,7 +22,7 @@ import type { DaemonConfig } from "../config/DaemonConfig.ts"
 import { ConfigWarning, configPath } from "../config/Problem.ts"
 import type { Features } from "../features/Features.ts"
 import { PathLookup } from "../host/PathLookup.ts"
-import { removeStaleScripts } from "../wrappers/ScriptStore.ts"
+import { removeStaleScripts, type VerifiedScripts } from "../wrappers/ScriptStore.ts"
 import { scriptsDirectory } from "../wrappers/WrapperScript.ts"
 import { preflight, type RuntimePathLookupError } from "./Preflight.ts"
 import {
@@ -95,14 +95,18 @@ const scriptNames = (table: RuntimeTable): ReadonlySet<string> =>
 
 const notSetUp = Effect.fail(new RuntimesNotSetUp())
 
+/** What an embedder may set for every setup of a registry. */
+export type RegistryOptions = Omit<SetupOptions, "scripts" | "verifiedScripts">
+
 /** A registry with no table yet; `boot` sets the first one up. */
 export const layer = (
-  options: Omit<SetupOptions, "scripts"> = {}
+  options: RegistryOptions = {}
 ): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
   Layer.effect(RuntimeRegistry)(Effect.gen(function*() {
     const services = yield* Effect.context<SetupServices>()
     const lookup = yield* PathLookup
     const setupLock = yield* Semaphore.make(1)
+    const verifiedScripts: VerifiedScripts = new Map()
     /**
      * The table in force. A plain variable rather than a `Ref`: assigning a
      * reference is already atomic in JavaScript, and `get`, which runs for
@@ -176,7 +180,7 @@ export const layer = (
       config: DaemonConfig,
       afterSwap: (table: RuntimeTable) => Effect.Effect<RuntimeTable, never, SetupServices>
     ) =>
-      setupRuntimes(config, { ...options, scripts: "keep" }).pipe(
+      setupRuntimes(config, { ...options, scripts: "keep", verifiedScripts }).pipe(
         Effect.flatMap(swapIn),
         Effect.flatMap(afterSwap),
         Effect.provide(services),
@@ -198,7 +202,7 @@ export const layer = (
 /** A registry booted with `config` as it is built; building fails as `boot` would. */
 export const layerBooted = (
   config: DaemonConfig,
-  options: Omit<SetupOptions, "scripts"> = {}
+  options: RegistryOptions = {}
 ): Layer.Layer<RuntimeRegistry, SetupError, SetupServices | PathLookup> =>
   Layer.effectDiscard(Effect.flatMap(RuntimeRegistry, (registry) => registry.boot(config))).pipe(
     Layer.provideMerge(layer(options))

@@ -21,6 +21,7 @@ import {
   prepareScriptsDirectory,
   type ScriptRequest,
   type ScriptsDirectoryError,
+  type VerifiedScripts,
   type WrapperWriteError
 } from "../wrappers/ScriptStore.ts"
 import { type InvalidRuntimeConfig, planRuntimes, type RuntimePlan } from "./RuntimePlan.ts"
@@ -49,6 +50,12 @@ export interface SetupOptions {
   readonly probeOnly?: string | ReadonlyArray<string> | undefined
   /** Timeout, output bound and concurrency of the `features` probes. */
   readonly probe?: ProbeAllOptions | undefined
+  /**
+   * Scripts this process verified in earlier setups, kept by a long-lived
+   * caller so that a reload reads only the scripts that changed since; the
+   * setup updates it. Without one every existing script is read.
+   */
+  readonly verifiedScripts?: VerifiedScripts | undefined
 }
 
 export type SetupError = InvalidRuntimeConfig | ScriptsDirectoryError | WrapperWriteError
@@ -60,7 +67,7 @@ export type SetupServices = HostFacts | FeatureProbe | FileSystem.FileSystem
  * what had to be repaired or rewritten on the way comes back as warnings, so
  * that an administrator learns someone tampered with the directory.
  */
-const writeScripts = (plan: RuntimePlan, mode: ScriptsMode) =>
+const writeScripts = (plan: RuntimePlan, mode: ScriptsMode, verified: VerifiedScripts | undefined) =>
   Effect.gen(function*() {
     if (mode === "none") return []
     const owner = yield* effectiveUid
@@ -69,7 +76,7 @@ const writeScripts = (plan: RuntimePlan, mode: ScriptsMode) =>
     for (const runtime of plan.runtimes) {
       if (runtime.wrapper !== undefined) requests.push({ runtimeName: runtime.name, plan: runtime.wrapper })
     }
-    const replaced = yield* installScripts(plan.scriptsDirectory, requests, owner)
+    const replaced = yield* installScripts(plan.scriptsDirectory, requests, owner, verified)
     return [
       ...(repaired === undefined ? [] : [new ConfigWarning({ path: configPath(["data-root"]), message: repaired })]),
       ...replaced.map(({ message, runtimeName }) =>
@@ -151,7 +158,7 @@ export const setupRuntimes = (
     const host = yield* (yield* HostFacts).read
     const plan = yield* Effect.fromResult(planRuntimes(config, host))
     const [scriptWarnings, { featuresFor, warnings }] = yield* Effect.all([
-      writeScripts(plan, options.scripts ?? "none"),
+      writeScripts(plan, options.scripts ?? "none", options.verifiedScripts),
       probeFeatures(plan, options.probeOnly, options.probe)
     ], { concurrency: "unbounded" })
     return completePlan(plan, featuresFor, [...scriptWarnings, ...warnings])

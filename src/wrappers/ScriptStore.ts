@@ -14,6 +14,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { describeSystemError } from "../host/SystemError.ts"
 import {
+  identityOf,
   judgeScript,
   judgeScriptsDirectory,
   type Owner,
@@ -143,27 +144,45 @@ const writeAtomically = (fs: FileSystem.FileSystem, path: string, bytes: Uint8Ar
 }
 
 /**
- * Hands out an existing script only after checking it as `ScriptTrust` says
- * (metadata from `lstat`, then the content byte for byte), and writes it
- * otherwise. The directory must have been prepared first, so that nobody can
- * swap the file between the check and the read.
+ * The identity (see `identityOf`) of each script as last written or verified
+ * by this process, by path: a long-lived caller (the registry) keeps one
+ * across setups, so a reload re-reads only scripts that changed since.
  */
-const ensureScript = (fs: FileSystem.FileSystem, owner: Owner, { plan, runtimeName }: ScriptRequest) => {
+export type VerifiedScripts = Map<string, string>
+
+/**
+ * Hands out an existing script only after checking it as `ScriptTrust` says
+ * (metadata from `lstat`, then the content byte for byte, unless `verified`
+ * shows this very file was checked before), and writes it otherwise. The
+ * directory must have been prepared first, so that nobody can swap the file
+ * between the check and the read.
+ */
+const ensureScript = (
+  fs: FileSystem.FileSystem,
+  owner: Owner,
+  verified: VerifiedScripts,
+  { plan, runtimeName }: ScriptRequest
+) => {
   const bytes = utf8.encode(plan.content)
-  const replace = (reason: string): Effect.Effect<ScriptOutcome, PlatformError> =>
-    Effect.as(writeAtomically(fs, plan.path, bytes), { _tag: "Replaced", reason })
+  const remember = Effect.flatMap(fs.lstat(plan.path), (info) => Effect.sync(() => verified.set(plan.path, identityOf(info))))
+  const write = (outcome: ScriptOutcome) =>
+    writeAtomically(fs, plan.path, bytes).pipe(Effect.andThen(remember), Effect.as(outcome))
+  const compare = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
+    const identity = identityOf(facts)
+    if (verified.get(plan.path) === identity) return Effect.succeed(kept)
+    return Effect.flatMap(fs.readFile(plan.path), (content) => {
+      if (!sameBytes(content, bytes)) return write({ _tag: "Replaced", reason: "its content differed" })
+      verified.set(plan.path, identity)
+      return Effect.succeed(kept)
+    })
+  }
   const check = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
     const verdict = judgeScript(facts, owner, bytes.length)
-    if (verdict._tag === "Replace") return replace(verdict.reason)
-    return Effect.flatMap(
-      fs.readFile(plan.path),
-      (content): Effect.Effect<ScriptOutcome, PlatformError> =>
-        sameBytes(content, bytes) ? Effect.succeed(kept) : replace("its content differed")
-    )
+    return verdict._tag === "Replace" ? write({ _tag: "Replaced", reason: verdict.reason }) : compare(facts)
   }
   return fs.lstat(plan.path).pipe(
     Effect.matchEffect({
-      onFailure: (error) => isNotFound(error) ? Effect.as(writeAtomically(fs, plan.path, bytes), written) : Effect.fail(error),
+      onFailure: (error) => isNotFound(error) ? write(written) : Effect.fail(error),
       onSuccess: check
     }),
     Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: describeSystemError(error) }))
@@ -195,15 +214,19 @@ export interface ReplacedScript {
  * `dir`, each distinct path once and many at a time, and when any name was
  * created or replaced, syncs the directory once at the end so the renames are
  * durable. Returns the scripts that had to be rewritten, in request order.
+ * `verified` is updated to describe exactly the requested scripts.
  */
 export const installScripts = Effect.fnUntraced(function*(
   dir: string,
   requests: ReadonlyArray<ScriptRequest>,
-  owner: Owner
+  owner: Owner,
+  verified: VerifiedScripts = new Map()
 ) {
   const fs = yield* FileSystem.FileSystem
   const unique = distinctPaths(requests)
-  const outcomes = yield* Effect.forEach(unique, (request) => ensureScript(fs, owner, request), {
+  const requested = new Set(unique.map((request) => request.plan.path))
+  for (const path of verified.keys()) if (!requested.has(path)) verified.delete(path)
+  const outcomes = yield* Effect.forEach(unique, (request) => ensureScript(fs, owner, verified, request), {
     concurrency: scriptConcurrency
   })
   if (outcomes.some((outcome) => outcome._tag !== "Kept")) {

@@ -67,7 +67,7 @@ const faulty = (fault: Fault, scope: string, armed: () => boolean) => {
 }
 
 /**
- * Boots `x` (a wrapper script), then, with `fault` armed, reloads a
+ * Boots `x` (a wrapper script), touches it, then, with `fault` armed, reloads a
  * configuration that keeps `x`'s script and needs a new one for `y` in a
  * directory whose mode needs repair; then disarms and reloads again.
  * The directory is removed first for `makeDirectory`, the one case that needs it.
@@ -83,6 +83,8 @@ const reloadUnder = (fault: Fault) =>
       Effect.gen(function*() {
         const booted = yield* registry.boot(before)
         const fs = yield* FileSystem.FileSystem
+        // A changed modification time makes the reload read `x`'s script again rather than trust its record.
+        yield* fs.utimes(runtimeNamed(booted, "x")?.wrapper?.path ?? "", new Date(0), new Date(0))
         yield* fault === "makeDirectory" ? fs.remove(scripts, { recursive: true }) : fs.chmod(scripts, 0o777)
         armed = true
         const error = yield* Effect.flip(registry.reload(after))

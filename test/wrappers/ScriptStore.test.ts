@@ -329,6 +329,72 @@ layer(NodeFileSystem.layer)("installScripts", (it) => {
       expect(opened).toEqual([])
     }))
 
+  /** A file system counting the scripts `installScripts` reads. */
+  const countingReads = () => {
+    const read: Array<string> = []
+    const layer = fileSystemWith((real) => ({
+      readFile: (path) => Effect.andThen(Effect.sync(() => read.push(path)), real.readFile(path))
+    }))
+    return { read, layer }
+  }
+
+  it.effect("reads every existing script when given no record of earlier checks", () =>
+    Effect.gen(function*() {
+      const dir = yield* preparedDirectory
+      const requests = [crunRequest(dir), crunRequest(dir, ["--other"])]
+      yield* installScripts(dir, requests, me)
+      const { layer, read } = countingReads()
+      yield* installScripts(dir, requests, me).pipe(Effect.provide(layer))
+      expect(read.sort()).toEqual(requests.map((request) => request.plan.path).sort())
+    }))
+
+  it.effect("with a record of earlier checks, reads only the script changed since, and rewrites it", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* preparedDirectory
+      const [changed, untouched] = [crunRequest(dir), crunRequest(dir, ["--other"])]
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, [changed, untouched], me, verified)
+      // Same size, same mode and owner: only the content differs, and the modification time.
+      const content = yield* fs.readFileString(changed.plan.path)
+      yield* fs.writeFileString(changed.plan.path, content.replace("crun", "evil"))
+      yield* fs.utimes(changed.plan.path, new Date(0), new Date(0))
+      const { layer, read } = countingReads()
+      const replaced = yield* installScripts(dir, [changed, untouched], me, verified).pipe(Effect.provide(layer))
+      expect(read).toEqual([changed.plan.path])
+      expect(replaced.map((script) => script.message)).toEqual([
+        `wrapper script ${changed.plan.path} was rewritten: its content differed`
+      ])
+      expect(yield* fs.readFileString(changed.plan.path)).toBe(changed.plan.content)
+    }))
+
+  it.effect("with a record of earlier checks, still rewrites a script replaced by another file since", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* preparedDirectory
+      const request = crunRequest(dir)
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, [request], me, verified)
+      const impostor = posix.join(dir, "impostor")
+      yield* fs.writeFileString(impostor, request.plan.content.replace("crun", "evil"), { mode: 0o700 })
+      yield* fs.chmod(impostor, 0o700)
+      yield* fs.rename(impostor, request.plan.path)
+      const replaced = yield* installScripts(dir, [request], me, verified)
+      expect(replaced).toHaveLength(1)
+      expect(yield* fs.readFileString(request.plan.path)).toBe(request.plan.content)
+    }))
+
+  it.effect("the record of earlier checks ends up naming exactly the scripts last requested", () =>
+    Effect.gen(function*() {
+      const dir = yield* preparedDirectory
+      const [first, second] = [crunRequest(dir), crunRequest(dir, ["--other"])]
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, [first, second], me, verified)
+      expect([...verified.keys()].sort()).toEqual([first.plan.path, second.plan.path].sort())
+      yield* installScripts(dir, [second], me, verified)
+      expect([...verified.keys()]).toEqual([second.plan.path])
+    }))
+
   it.effect("checks and writes scripts concurrently, not one after another", () =>
     Effect.gen(function*() {
       const dir = yield* preparedDirectory
