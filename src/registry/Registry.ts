@@ -2,25 +2,32 @@
  * The live runtime table of a running daemon: set up at boot, replaced on
  * reload, consulted for every container.
  *
- * Readers never wait for a reload and never see half of one: a setup builds a
+ * Readers never wait for a setup and never see half of one: a setup builds a
  * complete new table aside and then swaps the reference in one step, so `get`
  * answers from the old table or the new one, never a mix. Setups themselves
- * run one at a time, so a boot cannot wipe the scripts directory under a
- * reload that is writing into it.
+ * run one at a time.
+ *
+ * Every script a table names exists while that table is in force: setups
+ * write a table's scripts before swapping it in, and only `boot`, after the
+ * swap, removes scripts, and only those the new table does not name.
  */
-import * as Cause from "effect/Cause"
+import { posix } from "node:path"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Ref from "effect/Ref"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { ConfigWarning, configPath } from "../config/Problem.ts"
 import type { Features } from "../features/Features.ts"
 import { PathLookup } from "../host/PathLookup.ts"
-import { resolveRuntime, type RuntimePathLookupError } from "./Preflight.ts"
+import { removeStaleScripts, type VerifiedScripts } from "../wrappers/ScriptStore.ts"
+import { scriptsDirectory } from "../wrappers/WrapperScript.ts"
+import { preflight, type RuntimePathLookupError } from "./Preflight.ts"
 import {
+  chooseRuntime,
+  configuredChoices,
   describeRuntimes,
   featuresOf,
   type RuntimeChoice,
@@ -30,10 +37,7 @@ import {
 } from "./RuntimeTable.ts"
 import { type SetupError, type SetupOptions, setupRuntimes, type SetupServices } from "./Setup.ts"
 
-/**
- * There is no table: nothing has been set up yet, or the last boot failed
- * after wiping the scripts the previous table named (see `boot`).
- */
+/** There is no table: nothing has been set up successfully yet. */
 export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("RuntimesNotSetUp", {}) {
   override get message(): string {
     return "runtimes have not been set up yet: boot the registry first"
@@ -44,17 +48,18 @@ export type GetError = UnknownRuntime | RuntimePathLookupError | RuntimesNotSetU
 
 export interface RuntimeRegistry {
   /**
-   * First setup: wipes and recreates the wrapper scripts directory, then sets
-   * up. A configuration that does not plan fails before anything is touched
-   * and leaves any previous table in force; any other failure (the scripts
-   * directory or a script cannot be written, or the boot is interrupted)
-   * leaves the registry not set up, since the previous table's wrapper
-   * scripts may be gone.
+   * First setup: sets up as `reload` does, then, once the new table is in
+   * force, removes from `<data-root>/runtimes` every file it does not name
+   * (scripts of earlier runs, temporary files a crash left); what could not
+   * be removed is a warning of the returned table. On failure nothing is
+   * removed and the previous table, if any, stays in force.
    */
   readonly boot: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
   /**
-   * Later setups: existing scripts are left alone (running containers may use
-   * them). On failure the previous table stays in force.
+   * Later setups: missing scripts are written, existing ones verified (and
+   * rewritten when not exactly ours), none removed, since running containers
+   * may still use scripts of earlier configurations. On failure the previous
+   * table stays in force.
    */
   readonly reload: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
   /** The shim and options for a runtime name (`""`: the default), after its pre-flight check. */
@@ -78,59 +83,117 @@ export const RuntimeRegistry: Context.Service<RuntimeRegistry, RuntimeRegistry> 
   "oci-runtimes/RuntimeRegistry"
 )
 
-/**
- * Whether a failed setup is known to have stopped before touching the scripts
- * directory: only a plan failure is. Any other failure — of the scripts
- * directory, of a script, or an interruption or defect, which may strike at
- * any point — may come after a boot wiped the directory.
- */
-const failedBeforeWriting = (cause: Cause.Cause<SetupError>): boolean => {
-  const error = Cause.findError(cause)
-  return Result.isSuccess(error) && error.success._tag === "InvalidRuntimeConfig"
+/** A table in force, with `get`'s answers for its configured names built in advance. */
+interface Installed {
+  readonly table: RuntimeTable
+  readonly answers: ReadonlyMap<string, Effect.Effect<RuntimeChoice, GetError>>
 }
+
+/** The file names of the scripts a table names, which `boot` keeps. */
+const scriptNames = (table: RuntimeTable): ReadonlySet<string> =>
+  new Set(table.runtimes.flatMap((runtime) => runtime.wrapper === undefined ? [] : [posix.basename(runtime.wrapper.path)]))
+
+const notSetUp = Effect.fail(new RuntimesNotSetUp())
+
+/** What an embedder may set for every setup of a registry. */
+export type RegistryOptions = Omit<SetupOptions, "scripts" | "verifiedScripts">
 
 /** A registry with no table yet; `boot` sets the first one up. */
 export const layer = (
-  options: Omit<SetupOptions, "scripts"> = {}
+  options: RegistryOptions = {}
 ): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
   Layer.effect(RuntimeRegistry)(Effect.gen(function*() {
     const services = yield* Effect.context<SetupServices>()
     const lookup = yield* PathLookup
-    const current = yield* Ref.make<RuntimeTable | undefined>(undefined)
     const setupLock = yield* Semaphore.make(1)
+    const verifiedScripts: VerifiedScripts = new Map()
+    /**
+     * The table in force. A plain variable rather than a `Ref`: assigning a
+     * reference is already atomic in JavaScript, and `get`, which runs for
+     * every container, then costs one read.
+     */
+    let current: Installed | undefined
 
-    const install = (config: DaemonConfig, scripts: SetupOptions["scripts"]) =>
-      setupRuntimes(config, { ...options, scripts }).pipe(
-        Effect.tap((table) => Ref.set(current, table)),
-        Effect.onError((cause) => scripts === "reset" ? forgetAfterWipe(cause) : Effect.void),
+    /**
+     * How many times a boot has started removing scripts. A `get` that waited
+     * on a pre-flight check while this changed may hold a choice whose script
+     * is being removed, so it chooses again from the table now in force.
+     */
+    let prunes = 0
+
+    /**
+     * The answer for a choice. One with a pre-flight check waits on the file
+     * system; if a boot began pruning meanwhile, the name is looked up again,
+     * so a `get` never returns a script a boot may be removing. (A reload
+     * removes nothing: an answer from the table it replaced stays valid.)
+     */
+    const answer = (name: string, choice: RuntimeChoice): Effect.Effect<RuntimeChoice, GetError> =>
+      choice.preflightPath === undefined
+        ? Effect.succeed(choice)
+        : Effect.suspend(() => {
+          const seen = prunes
+          return preflight(choice).pipe(
+            Effect.provideService(PathLookup, lookup),
+            Effect.flatMap(() => prunes === seen ? Effect.succeed(choice) : get(name))
+          )
+        })
+
+    const install = (table: RuntimeTable): Installed => {
+      const answers = new Map<string, Effect.Effect<RuntimeChoice, GetError>>()
+      for (const [name, choice] of configuredChoices(table)) answers.set(name, answer(name, choice))
+      return { table, answers }
+    }
+
+    const get = (name: string): Effect.Effect<RuntimeChoice, GetError> =>
+      Effect.suspend(() => {
+        const installed = current
+        if (installed === undefined) return notSetUp
+        return installed.answers.get(name) ?? Result.match(chooseRuntime(installed.table, name), {
+          onFailure: Effect.fail,
+          onSuccess: (choice) => answer(name, choice)
+        })
+      })
+
+    /** Swaps `table` in; the previous table stays in force if this never runs. */
+    const swapIn = (table: RuntimeTable) =>
+      Effect.sync(() => {
+        current = install(table)
+        return table
+      })
+
+    /** After a boot's swap: removes what the new table does not name, reporting what stayed. */
+    const prune = (config: DaemonConfig, table: RuntimeTable) =>
+      Effect.gen(function*() {
+        prunes++
+        const failures = yield* removeStaleScripts(scriptsDirectory(config.dataRoot), scriptNames(table))
+        if (failures.length === 0) return table
+        return yield* swapIn({
+          ...table,
+          warnings: [
+            ...table.warnings,
+            ...failures.map((message) => new ConfigWarning({ path: configPath(["data-root"]), message }))
+          ]
+        })
+      })
+
+    const setup = (
+      config: DaemonConfig,
+      afterSwap: (table: RuntimeTable) => Effect.Effect<RuntimeTable, never, SetupServices>
+    ) =>
+      setupRuntimes(config, { ...options, scripts: "keep", verifiedScripts }).pipe(
+        Effect.flatMap(swapIn),
+        Effect.flatMap(afterSwap),
         Effect.provide(services),
         setupLock.withPermit
       )
 
-    /**
-     * A boot wipes `<data-root>/runtimes` before writing the new scripts, so
-     * once it gets that far the previous table's wrapper scripts are gone and
-     * its `BinaryName`s would send containers to missing files. Failing every
-     * `get` with `RuntimesNotSetUp` is better than answering with those.
-     * (A reload never removes a script, so its failures keep the old table.)
-     */
-    const forgetAfterWipe = (cause: Cause.Cause<SetupError>) =>
-      failedBeforeWriting(cause) ? Effect.void : Ref.set(current, undefined)
-
-    const table = Effect.flatMap(
-      Ref.get(current),
-      (snapshot) => snapshot === undefined ? Effect.fail(new RuntimesNotSetUp()) : Effect.succeed(snapshot)
-    )
+    const table = Effect.suspend(() => current === undefined ? notSetUp : Effect.succeed(current.table))
 
     return {
-      boot: (config) => install(config, "reset"),
-      reload: (config) => install(config, "keep"),
-      get: (name) =>
-        Effect.flatMap(table, (snapshot) => resolveRuntime(snapshot, name)).pipe(
-          Effect.provideService(PathLookup, lookup)
-        ),
-      features: (name) =>
-        Effect.map(Ref.get(current), (snapshot) => snapshot === undefined ? undefined : featuresOf(snapshot, name)),
+      boot: (config) => setup(config, (table) => prune(config, table)),
+      reload: (config) => setup(config, Effect.succeed),
+      get,
+      features: (name) => Effect.sync(() => current === undefined ? undefined : featuresOf(current.table, name)),
       info: Effect.map(table, describeRuntimes),
       table
     }
@@ -139,7 +202,7 @@ export const layer = (
 /** A registry booted with `config` as it is built; building fails as `boot` would. */
 export const layerBooted = (
   config: DaemonConfig,
-  options: Omit<SetupOptions, "scripts"> = {}
+  options: RegistryOptions = {}
 ): Layer.Layer<RuntimeRegistry, SetupError, SetupServices | PathLookup> =>
   Layer.effectDiscard(Effect.flatMap(RuntimeRegistry, (registry) => registry.boot(config))).pipe(
     Layer.provideMerge(layer(options))

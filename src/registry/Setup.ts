@@ -16,11 +16,13 @@ import { type Argv, argvKey, FeatureProbe, type ProbeAllOptions, type ProbeOutco
 import type { Features } from "../features/Features.ts"
 import { HostFacts } from "../host/HostFacts.ts"
 import {
-  ensureScriptsDirectory,
-  resetScriptsDirectory,
+  effectiveUid,
+  installScripts,
+  prepareScriptsDirectory,
+  type ScriptRequest,
   type ScriptsDirectoryError,
-  type WrapperWriteError,
-  writeWrapper
+  type VerifiedScripts,
+  type WrapperWriteError
 } from "../wrappers/ScriptStore.ts"
 import type { InvalidRuntimeConfig } from "../config/Errors.ts"
 import { planRuntimes, type RuntimePlan } from "./RuntimePlan.ts"
@@ -28,13 +30,16 @@ import { completePlan, type RuntimeTable } from "./RuntimeTable.ts"
 
 /**
  * What to do with wrapper scripts:
- * - `reset`: boot — wipe `<data-root>/runtimes` and write the scripts afresh;
- * - `keep`: reload — write missing scripts, never touch existing ones, which
- *   running containers may still be using;
+ * - `keep`: boot, reload and `--write-wrappers` — make the scripts directory
+ *   safe, write missing scripts, rewrite any existing one that is not exactly
+ *   what we would write (see `ScriptTrust`), and remove nothing: running
+ *   containers may still use scripts of earlier configurations. Removing the
+ *   scripts no table names any more is the registry's `boot`'s job, once the
+ *   new table is in force;
  * - `none`: write nothing (checks and dry runs); the table still names the
  *   scripts where they would be.
  */
-export type ScriptsMode = "reset" | "keep" | "none"
+export type ScriptsMode = "keep" | "none"
 
 export interface SetupOptions {
   readonly scripts?: ScriptsMode | undefined
@@ -46,21 +51,39 @@ export interface SetupOptions {
   readonly probeOnly?: string | ReadonlyArray<string> | undefined
   /** Timeout, output bound, concurrency and overall deadline of the `features` probes. */
   readonly probe?: ProbeAllOptions | undefined
+  /**
+   * Scripts this process verified in earlier setups, kept by a long-lived
+   * caller so that a reload reads only the scripts that changed since; the
+   * setup updates it. Without one every existing script is read.
+   */
+  readonly verifiedScripts?: VerifiedScripts | undefined
 }
 
 export type SetupError = InvalidRuntimeConfig | ScriptsDirectoryError | WrapperWriteError
 
 export type SetupServices = HostFacts | FeatureProbe | FileSystem.FileSystem
 
-const writeScripts = (plan: RuntimePlan, mode: ScriptsMode) =>
+/**
+ * Prepares the scripts directory and installs every script the plan names;
+ * what had to be repaired or rewritten on the way comes back as warnings, so
+ * that an administrator learns someone tampered with the directory.
+ */
+const writeScripts = (plan: RuntimePlan, mode: ScriptsMode, verified: VerifiedScripts | undefined) =>
   Effect.gen(function*() {
-    if (mode === "none") return
-    yield* mode === "reset"
-      ? resetScriptsDirectory(plan.scriptsDirectory)
-      : ensureScriptsDirectory(plan.scriptsDirectory)
+    if (mode === "none") return []
+    const owner = yield* effectiveUid
+    const repaired = yield* prepareScriptsDirectory(plan.scriptsDirectory, owner)
+    const requests: Array<ScriptRequest> = []
     for (const runtime of plan.runtimes) {
-      if (runtime.wrapper !== undefined) yield* writeWrapper(runtime.name, runtime.wrapper)
+      if (runtime.wrapper !== undefined) requests.push({ runtimeName: runtime.name, plan: runtime.wrapper })
     }
+    const replaced = yield* installScripts(plan.scriptsDirectory, requests, owner, verified)
+    return [
+      ...(repaired === undefined ? [] : [new ConfigWarning({ path: configPath(["data-root"]), message: repaired })]),
+      ...replaced.map(({ message, runtimeName }) =>
+        new ConfigWarning({ path: configPath(["runtimes", runtimeName]), message })
+      )
+    ]
   })
 
 /**
@@ -123,7 +146,11 @@ const probeFeatures = (plan: RuntimePlan, only: SetupOptions["probeOnly"], optio
     return { featuresFor: (argv: Argv) => features.get(argvKey(argv)), warnings }
   })
 
-/** Plans, writes and probes: the whole setup of a configuration, as one effect. */
+/**
+ * Plans, then writes and probes at once: the probes run the runtimes' own
+ * binaries, never the scripts, so neither waits for the other. A write that
+ * fails fails the setup and interrupts the probes still running.
+ */
 export const setupRuntimes = (
   config: DaemonConfig,
   options: SetupOptions = {}
@@ -131,7 +158,9 @@ export const setupRuntimes = (
   Effect.gen(function*() {
     const host = yield* (yield* HostFacts).read
     const plan = yield* Effect.fromResult(planRuntimes(config, host))
-    yield* writeScripts(plan, options.scripts ?? "none")
-    const { featuresFor, warnings } = yield* probeFeatures(plan, options.probeOnly, options.probe)
-    return completePlan(plan, featuresFor, warnings)
+    const [scriptWarnings, { featuresFor, warnings }] = yield* Effect.all([
+      writeScripts(plan, options.scripts ?? "none", options.verifiedScripts),
+      probeFeatures(plan, options.probeOnly, options.probe)
+    ], { concurrency: "unbounded" })
+    return completePlan(plan, featuresFor, [...scriptWarnings, ...warnings])
   })

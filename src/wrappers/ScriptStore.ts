@@ -1,16 +1,30 @@
 /**
- * Writes wrapper scripts (see `WrapperScript`) and manages their directory.
+ * Writes wrapper scripts (see `WrapperScript`) and keeps their directory
+ * trustworthy (see `ScriptTrust` for what is trusted and why).
+ *
+ * Nothing here removes a script a table may name: `removeStaleScripts` is
+ * only for after a new table is in force (the registry's `boot`).
  */
 import { randomBytes } from "node:crypto"
 import { posix } from "node:path"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import type { PlatformError } from "effect/PlatformError"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { describeSystemError } from "../host/SystemError.ts"
+import {
+  identityOf,
+  judgeScript,
+  judgeScriptsDirectory,
+  type Owner,
+  ownerOnly,
+  repairedDirectoryMessage,
+  replacedScriptMessage
+} from "./ScriptTrust.ts"
 import type { WrapperPlan } from "./WrapperScript.ts"
 
-/** The scripts directory could not be wiped, created or inspected. */
+/** The scripts directory could not be created, inspected, repaired or synced, or is not to be trusted. */
 export class ScriptsDirectoryError extends Schema.TaggedError<ScriptsDirectoryError>()("ScriptsDirectoryError", {
   directory: Schema.String,
   reason: Schema.String
@@ -20,7 +34,7 @@ export class ScriptsDirectoryError extends Schema.TaggedError<ScriptsDirectoryEr
   }
 }
 
-/** The wrapper script of runtime `runtimeName` could not be written to `path`. */
+/** The wrapper script of runtime `runtimeName` could not be checked or written at `path`. */
 export class WrapperWriteError extends Schema.TaggedError<WrapperWriteError>()("WrapperWriteError", {
   runtimeName: Schema.String,
   path: Schema.String,
@@ -31,74 +45,218 @@ export class WrapperWriteError extends Schema.TaggedError<WrapperWriteError>()("
   }
 }
 
-/** Only the owner (root, for dockerd) may read, run or list the scripts. */
-const ownerOnly = 0o700
+/** The uid that owns what we create, and the only one whose scripts we trust. */
+export const effectiveUid: Effect.Effect<Owner> = Effect.sync(() => process.geteuid?.())
 
 const directoryError = (directory: string) => (error: PlatformError) =>
   new ScriptsDirectoryError({ directory, reason: describeSystemError(error) })
 
-/** `mkdir -p` then an explicit chmod, since the umask may have narrowed the mode. */
-const createDirectory = (fs: FileSystem.FileSystem, dir: string) =>
-  fs.makeDirectory(dir, { recursive: true, mode: ownerOnly }).pipe(Effect.andThen(fs.chmod(dir, ownerOnly)))
+const isNotFound = (error: PlatformError): boolean => error.reason._tag === "NotFound"
+
+/** fsync of a directory, which makes the names created or renamed in it durable. */
+const syncDirectory = (fs: FileSystem.FileSystem, dir: string) =>
+  Effect.scoped(Effect.flatMap(fs.open(dir, { flag: "r" }), (handle) => handle.sync))
 
 /**
- * At boot: removes the directory with everything in it and creates it empty.
- * No container survives a daemon start still running a script from before.
+ * Creates the directory (its parents as needed) with mode 0700, chmod-ed
+ * since the umask may have narrowed it, and syncs the parent so that the new
+ * name survives a crash. Not recursive for the directory itself: one that
+ * appears meanwhile was not made by us and fails rather than being trusted.
  */
-export const resetScriptsDirectory = Effect.fnUntraced(function*(dir: string) {
-  const fs = yield* FileSystem.FileSystem
-  yield* fs.remove(dir, { recursive: true, force: true }).pipe(
-    Effect.andThen(createDirectory(fs, dir)),
-    Effect.mapError(directoryError(dir))
+const createDirectory = (fs: FileSystem.FileSystem, dir: string) => {
+  const parent = posix.dirname(dir)
+  return fs.makeDirectory(parent, { recursive: true }).pipe(
+    Effect.andThen(fs.makeDirectory(dir, { mode: ownerOnly })),
+    Effect.andThen(fs.chmod(dir, ownerOnly)),
+    Effect.andThen(syncDirectory(fs, parent))
   )
-})
+}
 
 /**
- * On configuration reload: creates the directory when it is missing and leaves
- * an existing one, and every script in it, alone: running containers may still
- * use scripts from the previous configuration.
+ * Makes `<data-root>/runtimes` safe to hold scripts before any is checked or
+ * written: creates it when missing, narrows a mode others could use (and says
+ * so, in the returned warning), and refuses a symbolic link, a non-directory
+ * or a directory someone else owns. Looked at with `lstat`, so a link is never
+ * followed.
  */
-export const ensureScriptsDirectory = Effect.fnUntraced(function*(dir: string) {
+export const prepareScriptsDirectory = Effect.fnUntraced(function*(dir: string, owner: Owner) {
   const fs = yield* FileSystem.FileSystem
-  const info = yield* fs.stat(dir).pipe(
-    Effect.map((info) => info.type),
-    Effect.catchTag("PlatformError", (error) =>
-      error.reason._tag === "NotFound"
-        ? createDirectory(fs, dir).pipe(Effect.as("Directory" as const))
-        : Effect.fail(error)),
-    Effect.mapError(directoryError(dir))
+  const fail = directoryError(dir)
+  const facts = yield* fs.lstat(dir).pipe(
+    Effect.map((info) => info as FileSystem.File.Info | undefined),
+    Effect.catchIf(isNotFound, () => Effect.succeed(undefined)),
+    Effect.mapError(fail)
   )
-  if (info !== "Directory") {
-    return yield* new ScriptsDirectoryError({ directory: dir, reason: `exists and is a ${info}, not a directory` })
+  if (facts === undefined) {
+    yield* createDirectory(fs, dir).pipe(Effect.mapError(fail))
+    return undefined
+  }
+  const verdict = judgeScriptsDirectory(facts, owner)
+  switch (verdict._tag) {
+    case "Trust":
+      return undefined
+    case "Refuse":
+      return yield* new ScriptsDirectoryError({ directory: dir, reason: verdict.reason })
+    case "Repair":
+      yield* fs.chmod(dir, ownerOnly).pipe(Effect.mapError(fail))
+      return repairedDirectoryMessage(dir, verdict.mode)
   }
 })
 
+/** One script a runtime needs; `runtimeName` is who errors and warnings name. */
+export interface ScriptRequest {
+  readonly runtimeName: string
+  readonly plan: WrapperPlan
+}
+
+/** What became of one script: it was trusted as it was, written afresh, or put in place of a file not trusted. */
+type ScriptOutcome =
+  | { readonly _tag: "Kept" }
+  | { readonly _tag: "Written" }
+  | { readonly _tag: "Replaced"; readonly reason: string }
+
+const kept: ScriptOutcome = { _tag: "Kept" }
+const written: ScriptOutcome = { _tag: "Written" }
+
+const utf8 = new TextEncoder()
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
+
 /**
- * Writes `plan` unless a file of that name already exists, and returns the
- * script's path, to hand to the shim as `BinaryName`.
- *
- * The name is a hash of the content, so an existing file already holds this
- * script, and leaving it alone guarantees a script that running containers use
- * is never modified. A new script is written to a temporary file in the same
- * directory, synced, made 0700 and renamed into place, so nobody ever sees a
- * partial script under the final name.
+ * Writes `bytes` to `path` atomically: into a fresh temporary file of the
+ * same directory, synced, made 0700, then renamed over whatever `path` was
+ * (a rename replaces a symbolic link itself, never its target). Nobody ever
+ * sees a partial script under the final name; on any failure or interruption
+ * the temporary file is removed.
  */
-export const writeWrapper = Effect.fnUntraced(function*(runtimeName: string, plan: WrapperPlan) {
-  const fs = yield* FileSystem.FileSystem
-  const temp = posix.join(posix.dirname(plan.path), `.${randomBytes(8).toString("hex")}.tmp`)
-  const write = Effect.scoped(
+const writeAtomically = (fs: FileSystem.FileSystem, path: string, bytes: Uint8Array) => {
+  const temp = posix.join(posix.dirname(path), `.${randomBytes(8).toString("hex")}.tmp`)
+  return Effect.scoped(
     fs.open(temp, { flag: "wx", mode: ownerOnly }).pipe(
-      Effect.tap((file) => file.writeAll(new TextEncoder().encode(plan.content))),
+      Effect.tap((file) => file.writeAll(bytes)),
       Effect.tap((file) => file.sync)
     )
   ).pipe(
     Effect.andThen(fs.chmod(temp, ownerOnly)),
-    Effect.andThen(fs.rename(temp, plan.path)),
+    Effect.andThen(fs.rename(temp, path)),
     Effect.onError(() => Effect.ignore(fs.remove(temp, { force: true })))
   )
-  yield* fs.exists(plan.path).pipe(
-    Effect.flatMap((exists) => exists ? Effect.void : write),
+}
+
+/**
+ * The identity (see `identityOf`) of each script as last written or verified
+ * by this process, by path: a long-lived caller (the registry) keeps one
+ * across setups, so a reload re-reads only scripts that changed since.
+ */
+export type VerifiedScripts = Map<string, string>
+
+/**
+ * Hands out an existing script only after checking it as `ScriptTrust` says
+ * (metadata from `lstat`, then the content byte for byte, unless `verified`
+ * shows this very file was checked before), and writes it otherwise. The
+ * directory must have been prepared first, so that nobody can swap the file
+ * between the check and the read.
+ */
+const ensureScript = (
+  fs: FileSystem.FileSystem,
+  owner: Owner,
+  verified: VerifiedScripts,
+  { plan, runtimeName }: ScriptRequest
+) => {
+  const bytes = utf8.encode(plan.content)
+  const remember = Effect.flatMap(fs.lstat(plan.path), (info) => Effect.sync(() => verified.set(plan.path, identityOf(info))))
+  const write = (outcome: ScriptOutcome) =>
+    writeAtomically(fs, plan.path, bytes).pipe(Effect.andThen(remember), Effect.as(outcome))
+  const compare = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
+    const identity = identityOf(facts)
+    if (verified.get(plan.path) === identity) return Effect.succeed(kept)
+    return Effect.flatMap(fs.readFile(plan.path), (content) => {
+      if (!sameBytes(content, bytes)) return write({ _tag: "Replaced", reason: "its content differed" })
+      verified.set(plan.path, identity)
+      return Effect.succeed(kept)
+    })
+  }
+  const check = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
+    const verdict = judgeScript(facts, owner, bytes.length)
+    return verdict._tag === "Replace" ? write({ _tag: "Replaced", reason: verdict.reason }) : compare(facts)
+  }
+  return fs.lstat(plan.path).pipe(
+    Effect.matchEffect({
+      onFailure: (error) => isNotFound(error) ? write(written) : Effect.fail(error),
+      onSuccess: check
+    }),
     Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: describeSystemError(error) }))
   )
-  return plan.path
+}
+
+/**
+ * How many scripts are checked or written at once: durable writes issued
+ * together share the disk's flushes (50 take ~100 ms one by one, ~10 ms
+ * together), and a bound keeps 1,000 of them from exhausting descriptors.
+ */
+const scriptConcurrency = 32
+
+/** The requests with distinct paths, the first runtime naming each path kept. */
+const distinctPaths = (requests: ReadonlyArray<ScriptRequest>): ReadonlyArray<ScriptRequest> => {
+  const byPath = new Map<string, ScriptRequest>()
+  for (const request of requests) if (!byPath.has(request.plan.path)) byPath.set(request.plan.path, request)
+  return [...byPath.values()]
+}
+
+/** An existing script that was not trusted and has been rewritten. */
+export interface ReplacedScript {
+  readonly runtimeName: string
+  readonly message: string
+}
+
+/**
+ * Makes every requested script present and trusted in the prepared directory
+ * `dir`, each distinct path once and many at a time, and when any name was
+ * created or replaced, syncs the directory once at the end so the renames are
+ * durable. Returns the scripts that had to be rewritten, in request order.
+ * `verified` is updated to describe exactly the requested scripts.
+ */
+export const installScripts = Effect.fnUntraced(function*(
+  dir: string,
+  requests: ReadonlyArray<ScriptRequest>,
+  owner: Owner,
+  verified: VerifiedScripts = new Map()
+) {
+  const fs = yield* FileSystem.FileSystem
+  const unique = distinctPaths(requests)
+  const requested = new Set(unique.map((request) => request.plan.path))
+  for (const path of verified.keys()) if (!requested.has(path)) verified.delete(path)
+  const outcomes = yield* Effect.forEach(unique, (request) => ensureScript(fs, owner, verified, request), {
+    concurrency: scriptConcurrency
+  })
+  if (outcomes.some((outcome) => outcome._tag !== "Kept")) {
+    yield* syncDirectory(fs, dir).pipe(Effect.mapError(directoryError(dir)))
+  }
+  return outcomes.flatMap((outcome, i): Array<ReplacedScript> =>
+    outcome._tag === "Replaced"
+      ? [{ runtimeName: unique[i]!.runtimeName, message: replacedScriptMessage(unique[i]!.plan.path, outcome.reason) }]
+      : []
+  )
+})
+
+/**
+ * Removes every entry of `dir` not named in `keep` (file names): scripts of
+ * earlier configurations and temporary files a crash left behind. Only once
+ * the table naming `keep` is in force, since a table still answering may name
+ * what this removes. Best effort, as nothing named in `keep` is touched: what
+ * could not be removed comes back as messages, sorted by name.
+ */
+export const removeStaleScripts = Effect.fnUntraced(function*(dir: string, keep: ReadonlySet<string>) {
+  const fs = yield* FileSystem.FileSystem
+  const listed = yield* Effect.result(fs.readDirectory(dir))
+  if (Result.isFailure(listed)) return [`cannot list ${dir} to remove old scripts: ${describeSystemError(listed.failure)}`]
+  const stale = listed.success.filter((name) => !keep.has(name)).sort()
+  const failures = yield* Effect.forEach(stale, (name) =>
+    fs.remove(posix.join(dir, name), { recursive: true, force: true }).pipe(
+      Effect.match({
+        onSuccess: () => [],
+        onFailure: (error) => [`cannot remove old script ${posix.join(dir, name)}: ${describeSystemError(error)}`]
+      })
+    ), { concurrency: scriptConcurrency })
+  return failures.flat()
 })

@@ -36,12 +36,13 @@ import {
 import { daemonConfig, plain, runcShimOptions } from "./support.ts"
 
 layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
-  it.effect("boot wipes the scripts directory of a previous run", () =>
+  it.effect("boot removes what the new table does not name: scripts of a previous run, stray directories, temporary files", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const { config, scripts } = yield* sandbox
       yield* fs.makeDirectory(posix.join(scripts, "stale-dir"), { recursive: true })
       yield* fs.writeFileString(posix.join(scripts, "crun.OLDSUFFIX"), "#!/bin/sh\n")
+      yield* fs.writeFileString(posix.join(scripts, ".0123456789abcdef.tmp"), "#!/bin/")
       const table = yield* withRegistry({}, (registry) =>
         registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
       expect(yield* listing(scripts)).toEqual([posix.basename(runtimeNamed(table, "crun")?.wrapper?.path ?? "")])
@@ -82,7 +83,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
     }))
 
-  it.effect("reload never rewrites a script that already exists", () =>
+  it.effect("reload keeps a script that is exactly ours: the same file, not rewritten", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
@@ -106,6 +107,93 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
           yield* registry.reload(config())
         }))
       expect(yield* listing(scripts)).toEqual(["kept-by-someone"])
+    }))
+
+  it.effect("reload narrows a world-writable scripts directory to 0700 and warns about it at data-root", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const table = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(withArgs)
+          yield* fs.chmod(scripts, 0o777)
+          return yield* registry.reload(withArgs)
+        }))
+      expect(statSync(scripts).mode & 0o7777).toBe(0o700)
+      expect(plain(table.warnings)).toContainEqual({
+        path: "data-root",
+        message: `runtime scripts directory ${scripts} had mode 0777; changed it to 0700`
+      })
+    }))
+
+  it.effect("reload rewrites a script another user planted under its name, and warns at the runtime", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const { planted, table } = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(withArgs)
+          const planted = binaryNameOf(answerFrom(booted, "crun"))
+          // The directory was left open (say by an earlier version), and someone wrote their own script.
+          yield* fs.chmod(scripts, 0o777)
+          yield* fs.remove(planted)
+          yield* fs.writeFileString(planted, "#!/bin/sh\nexec /tmp/evil\n", { mode: 0o777 })
+          if (process.geteuid!() === 0) yield* fs.chown(planted, 65534, 65534)
+          return { planted, table: yield* registry.reload(withArgs) }
+        }))
+      expect(yield* readText(planted)).toBe(runtimeNamed(table, "crun")?.wrapper?.content)
+      expect(statSync(planted)).toMatchObject({ uid: process.geteuid!(), mode: 0o100700 })
+      expect(plain(table.warnings).find((warning) => warning.path === "runtimes.crun")?.message).toMatch(
+        new RegExp(`^wrapper script ${planted} was rewritten: it (was owned by uid 65534|had mode 0777)$`)
+      )
+    }))
+
+  it.effect("boot refuses a scripts directory that is a symbolic link, writes nothing where it points, keeps the previous table", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, root, scripts } = yield* sandbox
+      const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const elsewhere = posix.join(root, "elsewhere")
+      yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          const booted = yield* registry.boot(config())
+          yield* fs.makeDirectory(elsewhere, { mode: 0o700 })
+          yield* fs.remove(scripts, { recursive: true })
+          yield* fs.symlink(elsewhere, scripts)
+          const error = yield* Effect.flip(registry.boot(withArgs))
+          expect(error).toBeInstanceOf(ScriptsDirectoryError)
+          expect(error.message).toContain("is a symbolic link; refusing to follow it")
+          expect(yield* registry.table).toBe(booted)
+        }))
+      expect(yield* listing(elsewhere)).toEqual([])
+    }))
+
+  it.effect("a boot keeps the previous table's scripts until its own table is in force", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      const probe = probeLayer((argv) =>
+        argv[0] === "/slow"
+          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+          : Effect.succeed(runcFeatures)
+      )
+      const first = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const second = config({ runtimes: { slow: { path: "/slow", runtimeArgs: ["--debug"] } } })
+      yield* withRegistry({ probe }, (registry) =>
+        Effect.gen(function*() {
+          const old = binaryNameOf(answerFrom(yield* registry.boot(first), "crun"))
+          const boot = yield* Effect.forkChild(registry.boot(second))
+          yield* Deferred.await(started)
+          // Mid-boot: the old table still answers, and its script is still there.
+          expect(binaryNameOf(yield* registry.get("crun"))).toBe(old)
+          expect(statSync(old).isFile()).toBe(true)
+          yield* Deferred.succeed(release, undefined)
+          const renewed = yield* Fiber.join(boot)
+          expect(yield* listing(posix.dirname(old))).toEqual([posix.basename(binaryNameOf(answerFrom(renewed, "slow")))])
+        }))
     }))
 
   it.effect("reload recreates a scripts directory that has gone", () =>
@@ -169,7 +257,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         expect(yield* registry.features("runc")).toBeUndefined()
       })))
 
-  it.effect("a failed boot leaves the registry not set up", () =>
+  it.effect("a failed first boot leaves the registry not set up", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
       yield* withRegistry({}, (registry) =>
@@ -179,34 +267,41 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
         }))
     }))
 
-  /** Boots a wrapper runtime, breaks `operation`, boots again: the second boot's error and what `get` says then. */
+  /**
+   * Boots a wrapper runtime, breaks `operation`, boots a configuration with a
+   * new script: the second boot's error, the table then in force and the
+   * scripts left.
+   */
   const secondBootBreaking = (operation: "open" | "makeDirectory") =>
     Effect.gen(function*() {
-      const { config } = yield* sandbox
+      const { config, scripts } = yield* sandbox
       let broken: typeof operation | undefined
       const withArgs = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
+      const changed = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--systemd-cgroup"] } } })
       return yield* withRegistry({ fileSystem: breakableFileSystem(() => broken) }, (registry) =>
         Effect.gen(function*() {
-          yield* registry.boot(withArgs)
+          const booted = yield* registry.boot(withArgs)
           broken = operation
-          const bootError = yield* Effect.flip(registry.boot(withArgs))
-          const getError = yield* Effect.flip(registry.get("crun"))
-          return { bootError, getError }
+          if (operation === "makeDirectory") yield* Effect.flatMap(FileSystem.FileSystem, (fs) => fs.remove(scripts, { recursive: true }))
+          const bootError = yield* Effect.flip(registry.boot(changed))
+          broken = undefined
+          return { booted, bootError, table: yield* registry.table, left: yield* listing(scripts).pipe(Effect.orElseSucceed(() => [])) }
         }))
     })
 
-  it.effect("a second boot that cannot write a script leaves the registry not set up", () =>
+  it.effect("a second boot that cannot write a script keeps the previous table and its script", () =>
     Effect.gen(function*() {
-      const { bootError, getError } = yield* secondBootBreaking("open")
+      const { booted, bootError, left, table } = yield* secondBootBreaking("open")
       expect(bootError).toBeInstanceOf(WrapperWriteError)
-      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
+      expect(table).toBe(booted)
+      expect(left).toEqual([posix.basename(runtimeNamed(booted, "crun")?.wrapper?.path ?? "")])
     }))
 
-  it.effect("a second boot that cannot recreate the scripts directory leaves the registry not set up", () =>
+  it.effect("a second boot that cannot recreate the scripts directory keeps the previous table", () =>
     Effect.gen(function*() {
-      const { bootError, getError } = yield* secondBootBreaking("makeDirectory")
+      const { booted, bootError, table } = yield* secondBootBreaking("makeDirectory")
       expect(bootError).toBeInstanceOf(ScriptsDirectoryError)
-      expect(getError).toBeInstanceOf(Registry.RuntimesNotSetUp)
+      expect(table).toBe(booted)
     }))
 
   it.effect("a second boot with an invalid configuration keeps the previous table and its scripts", () =>
@@ -405,9 +500,9 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
           const reload = yield* Effect.forkChild(registry.reload(slow))
           yield* Deferred.await(started)
           const boot = yield* Effect.forkChild(registry.boot(config()))
-          // Long enough for an unlocked boot to wipe the directory and finish (live clock).
+          // Long enough for an unlocked boot to finish and prune (live clock).
           yield* Effect.sleep("100 millis")
-          // The reload's script is still there: the boot has not wiped the directory under it.
+          // The reload's script is still there: the boot has not pruned it from under the reload.
           expect(yield* listing(scripts)).toHaveLength(1)
           yield* Deferred.succeed(release, undefined)
           yield* Fiber.join(reload)

@@ -7,6 +7,7 @@ import type { Features } from "../../src/features/Features.ts"
 import {
   chooseRuntime,
   completePlan,
+  configuredChoices,
   describeRuntimes,
   featuresOf,
   featuresStatusKey,
@@ -194,6 +195,20 @@ describe("chooseRuntime", () => {
       expect(refuse(name).runtime).toBe(name)
     }
   )
+})
+
+describe("configuredChoices", () => {
+  it("answers every configured and stock name, and the empty name, exactly as chooseRuntime does", () => {
+    const choices = configuredChoices(table)
+    const names = ["", ...table.runtimes.map((runtime) => runtime.name)]
+    expect([...choices.keys()].sort()).toEqual(names.sort())
+    for (const name of names) expect(choices.get(name)).toEqual(choose(name))
+  })
+
+  it("has no empty name when the default runtime is not configured", () => {
+    const passThrough = { ...table, defaultRuntime: "io.containerd.kata.v2" }
+    expect(configuredChoices(passThrough).has("")).toBe(false)
+  })
 })
 
 describe("featuresOf", () => {

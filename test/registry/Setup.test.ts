@@ -1,12 +1,17 @@
-import { describe, expect, it, vi } from "@effect/vitest"
+import { posix } from "node:path"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import { describe, expect, it, layer, vi } from "@effect/vitest"
+import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import { argvKey } from "../../src/features/FeatureProbe.ts"
+import { argvKey, FeatureProbe, make as makeProbe } from "../../src/features/FeatureProbe.ts"
 import * as ScriptedFeatureProbe from "../../src/features/ScriptedFeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import { runtimeNamed } from "../../src/registry/RuntimeTable.ts"
 import { setupRuntimes } from "../../src/registry/Setup.ts"
+import { WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
+import { fileSystemWith, systemError } from "../wrappers/fileSystems.ts"
 import { plainHost, withRuntimes } from "./support.ts"
 
 const features = { ociVersionMin: "1.0.0" }
@@ -99,4 +104,63 @@ describe("setupRuntimes with failing probes", () => {
       // Quadratic work is 4,000,000 of them.
       expect(calls).toBeLessThan(20 * 2000)
     }).pipe(Effect.provide(services)))
+})
+
+layer(NodeFileSystem.layer, { excludeTestServices: true })("setupRuntimes writing scripts", (it) => {
+  /**
+   * A configuration of one wrapper runtime in a fresh data root, and a probe
+   * that says when it starts, then runs `answer` (and says if interrupted).
+   */
+  const wrapperSetup = (answer: Effect.Effect<typeof features>) => Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const root = yield* fs.makeTempDirectoryScoped({ prefix: "setup-" })
+    const config = withRuntimes(
+      { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } },
+      { dataRoot: posix.join(root, "data") }
+    )
+    const probing = yield* Deferred.make<void>()
+    let interrupted = false
+    const probe = Layer.succeed(FeatureProbe)(makeProbe(() =>
+      Effect.andThen(Deferred.succeed(probing, undefined), answer).pipe(
+        Effect.onInterrupt(() => Effect.sync(() => interrupted = true))
+      )
+    ))
+    return { config, probing, probe, interrupted: () => interrupted }
+  })
+
+  it.effect("writes the scripts while the probes run, not after them", () =>
+    Effect.gen(function*() {
+      const { config, probe, probing } = yield* wrapperSetup(Effect.as(Effect.sleep("20 millis"), features))
+      let probeRunningAtRename = false
+      // The rename waits (at most 5 s) for a probe to be running: it never is if writing waits for probing.
+      const fileSystem = fileSystemWith((real) => ({
+        rename: (from, to) =>
+          Deferred.await(probing).pipe(
+            Effect.timeout("5 seconds"),
+            Effect.match({ onSuccess: () => probeRunningAtRename = true, onFailure: () => {} }),
+            Effect.andThen(real.rename(from, to))
+          )
+      }))
+      const table = yield* setupRuntimes(config, { scripts: "keep" }).pipe(
+        Effect.provide(Layer.mergeAll(probe, HostFacts.layerFixed(plainHost), fileSystem))
+      )
+      expect(probeRunningAtRename).toBe(true)
+      expect(runtimeNamed(table, "crun")?.features).toEqual(features)
+    }))
+
+  it.effect("a script that cannot be written fails the setup and interrupts the probes in flight", () =>
+    Effect.gen(function*() {
+      const { config, interrupted, probe, probing } = yield* wrapperSetup(Effect.never)
+      const fileSystem = fileSystemWith((real) => ({
+        open: (path, options) =>
+          path.endsWith(".tmp")
+            ? Effect.andThen(Deferred.await(probing), Effect.fail(systemError("PermissionDenied", "open", path)))
+            : real.open(path, options)
+      }))
+      const error = yield* Effect.flip(setupRuntimes(config, { scripts: "keep" }).pipe(
+        Effect.provide(Layer.mergeAll(probe, HostFacts.layerFixed(plainHost), fileSystem))
+      ))
+      expect(error).toBeInstanceOf(WrapperWriteError)
+      expect(interrupted()).toBe(true)
+    }))
 })

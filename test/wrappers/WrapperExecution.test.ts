@@ -4,7 +4,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { expect, layer } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
-import { resetScriptsDirectory, writeWrapper } from "../../src/wrappers/ScriptStore.ts"
+import { installScripts, prepareScriptsDirectory } from "../../src/wrappers/ScriptStore.ts"
 import { planWrapper, scriptsDirectory } from "../../src/wrappers/WrapperScript.ts"
 
 /** Every shell-special character the wrapper must pass through untouched. */
@@ -35,10 +35,13 @@ layer(NodeFileSystem.layer)("wrapper script", (it) => {
       yield* fs.makeDirectory(binDir)
       yield* fs.writeFileString(runtime, `#!/bin/sh\nprintf '%s\\0' "$0" "$@"\n`, { mode: 0o700 })
       const dir = scriptsDirectory(root)
-      yield* resetScriptsDirectory(dir)
+      const owner = process.geteuid!()
+      yield* prepareScriptsDirectory(dir, owner)
       const configArgs = hostile.map((arg) => `config ${arg}`)
       const callerArgs = ["create", ...hostile]
-      const script = yield* writeWrapper("fake", planWrapper(dir, "fake", runtime, configArgs))
+      const plan = planWrapper(dir, "fake", runtime, configArgs)
+      yield* installScripts(dir, [{ runtimeName: "fake", plan }], owner)
+      const script = plan.path
 
       const output = execFileSync(script, callerArgs, { encoding: "utf8", env: { PATH: "/usr/bin:/bin" } })
 
