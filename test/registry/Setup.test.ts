@@ -5,7 +5,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import { argvKey, FeatureProbe, make as makeProbe } from "../../src/features/FeatureProbe.ts"
+import { argvKey } from "../../src/features/FeatureProbe.ts"
 import * as ScriptedFeatureProbe from "../../src/features/ScriptedFeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import { runtimeNamed } from "../../src/registry/RuntimeTable.ts"
@@ -120,11 +120,11 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("setupRuntimes writin
     )
     const probing = yield* Deferred.make<void>()
     let interrupted = false
-    const probe = Layer.succeed(FeatureProbe)(makeProbe(() =>
+    const probe = ScriptedFeatureProbe.layerFrom(() =>
       Effect.andThen(Deferred.succeed(probing, undefined), answer).pipe(
         Effect.onInterrupt(() => Effect.sync(() => interrupted = true))
       )
-    ))
+    )
     return { config, probing, probe, interrupted: () => interrupted }
   })
 
