@@ -40,7 +40,7 @@
  */
 import * as Base64 from "effect/encoding/Base64"
 import * as Result from "effect/Result"
-import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
+import { ConfigWarning, configPath, excerpt, Problem } from "../config/Problem.ts"
 import type { EnumType, FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
 import { exactNumber, integerWithin, isRawJson } from "../json/NumberLiteral.ts"
@@ -52,10 +52,10 @@ export interface Decoded<A> {
   readonly warnings: ReadonlyArray<ConfigWarning>
 }
 
-/** A value as messages show it: strings quoted, numbers as written, containers by kind. */
+/** A value as messages show it, bounded: strings quoted, numbers as written, containers by kind. */
 const describe = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (isRawJson(value)) return value.rawJSON
+  if (typeof value === "string") return excerpt(JSON.stringify(value))
+  if (isRawJson(value)) return excerpt(value.rawJSON)
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "an object"
   return String(value)
@@ -69,8 +69,8 @@ const decodeInteger = (kind: "int32" | "uint32", raw: unknown): Result.Result<nu
   if (number === undefined) return Result.fail([`expected an integer, got ${describe(raw)}`])
   const { maximum, minimum } = integerRange[kind]
   const integer = integerWithin(number, BigInt(minimum), BigInt(maximum))
-  if (integer === "fraction") return Result.fail([`${number.text} is not an integer`])
-  if (integer === "out of range") return Result.fail([`${number.text} is out of range for ${kind}`])
+  if (integer === "fraction") return Result.fail([`${excerpt(number.text)} is not an integer`])
+  if (integer === "out of range") return Result.fail([`${excerpt(number.text)} is out of range for ${kind}`])
   return Result.succeed(Number(integer))
 }
 
