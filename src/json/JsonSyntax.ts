@@ -59,13 +59,24 @@ class Stop {
 
 /** An object being read: its members so far, where each key starts (to find a repeat), and the current key. */
 interface OpenObject {
+  readonly kind: "{"
   readonly value: Record<string, unknown>
   readonly keyOffsets: Map<string, number>
   key: string
 }
 
-/** An open container; an array is just its elements so far. */
-type Open = OpenObject | Array<unknown>
+/**
+ * An array being read: where its elements start on the parser's element
+ * stack. The array is made at its end, at its final length, as `JSON.parse`
+ * makes it: growing each array element by element costs several times the
+ * memory, and the garbage collector's time with it.
+ */
+interface OpenArray {
+  readonly kind: "["
+  readonly start: number
+}
+
+type Open = OpenObject | OpenArray
 
 /** Returned while the document goes on: a container was opened, or another element follows. */
 const unfinished: unique symbol = Symbol("unfinished")
@@ -119,6 +130,8 @@ class Parser {
   private readonly readNumber: NumberReader
   private pos = 0
   private readonly open: Array<Open> = []
+  /** The elements of every open array, innermost last. */
+  private readonly elements: Array<unknown> = []
   /** The key or index of each open container's current element. */
   private readonly path: Array<string | number> = []
 
@@ -179,10 +192,10 @@ class Parser {
         return c === "{" ? {} : []
       }
       if (c === "[") {
-        this.open.push([])
+        this.open.push({ kind: "[", start: this.elements.length })
         this.path.push(0)
       } else {
-        const object: OpenObject = { value: {}, keyOffsets: new Map(), key: "" }
+        const object: OpenObject = { kind: "{", value: {}, keyOffsets: new Map(), key: "" }
         this.open.push(object)
         this.path.push("")
         this.objectKey(object)
@@ -212,19 +225,22 @@ class Parser {
         if (this.pos < this.text.length) this.fail("after top-level value")
         return done
       }
-      const isArray = Array.isArray(container)
-      if (isArray) container.push(done)
+      if (container.kind === "[") this.elements.push(done)
       else setMember(container.value, container.key, done)
-      if (this.text[this.pos] === (isArray ? "]" : "}")) {
+      if (this.text[this.pos] === (container.kind === "[" ? "]" : "}")) {
         this.pos++
         this.open.pop()
         this.path.pop()
-        done = isArray ? container : container.value
+        done = container.kind === "[" ? this.elements.splice(container.start) : container.value
         continue
       }
-      this.expect(",", isArray ? "after array element" : "after object key:value pair")
-      if (isArray) this.path[this.path.length - 1] = container.length
-      else this.objectKey(container)
+      if (container.kind === "[") {
+        this.expect(",", "after array element")
+        this.path[this.path.length - 1] = this.elements.length - container.start
+      } else {
+        this.expect(",", "after object key:value pair")
+        this.objectKey(container)
+      }
       return unfinished
     }
   }
