@@ -3,8 +3,9 @@
  *
  * Only `runtimes`, `default-runtime`, `exec-opts`, `data-root` and `exec-root`
  * are read; every other key belongs to another part of dockerd and is ignored,
- * as are unknown keys inside a runtime (dockerd does not check those either).
- * A type mismatch anywhere is reported together with every other one, each at
+ * as are unknown keys inside a runtime (dockerd does not check those either),
+ * except that a number too large for a float64 anywhere stops dockerd, and so
+ * fails here too (see `undecodableNumber`). A type mismatch anywhere is reported together with every other one, each at
  * its daemon.json path, so the file can be fixed in one pass.
  *
  * Stricter than dockerd's Go decoder in two corners, both most likely
@@ -158,7 +159,7 @@ const isInRuntimeOptions = (path: JsonPath): boolean =>
  * else it is a symbol described by its text (bounded): every schema there
  * rejects a symbol as it rejects a number (a `RawJson` is an object, which
  * `Struct` and `Record` would take), and the mismatch message can quote the
- * number as written: `1e400`, not `null`.
+ * number as written: `1e-400`, not `0`.
  */
 const daemonJsonNumber = (literal: string, path: JsonPath): unknown =>
   isInRuntimeOptions(path) ? keepLiteral(literal) : Symbol(excerpt(literal))

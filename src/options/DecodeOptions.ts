@@ -34,8 +34,10 @@
  *   an enum takes its number or its name (in any case); a `bytes` field takes a
  *   string whose UTF-8 encoding are the bytes. Numbers are judged exactly as
  *   written (see `NumberLiteral.ts`): `1.0` and `1e2` are integers,
- *   `1.0000000000000001` is not, `1e400` is out of range, and messages quote
- *   them as written.
+ *   `1.0000000000000001` is not, `9007199254740993` is out of range, and
+ *   messages quote them as written (in part, when long). A number too large
+ *   for a float64 never gets here from daemon.json, which dockerd, and so
+ *   `parseDaemonJson`, refuses whole.
  * - Every problem is reported, not just the first, each naming its key.
  */
 import * as Base64 from "effect/encoding/Base64"
