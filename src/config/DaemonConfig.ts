@@ -3,8 +3,9 @@
  *
  * Only `runtimes`, `default-runtime`, `exec-opts`, `data-root` and `exec-root`
  * are read; every other key belongs to another part of dockerd and is ignored,
- * as are unknown keys inside a runtime (dockerd does not check those either).
- * A type mismatch anywhere is reported together with every other one, each at
+ * as are unknown keys inside a runtime (dockerd does not check those either),
+ * except that a number too large for a float64 anywhere stops dockerd, and so
+ * fails here too (see `undecodableNumber`). A type mismatch anywhere is reported together with every other one, each at
  * its daemon.json path, so the file can be fixed in one pass.
  *
  * Stricter than dockerd's Go decoder in two corners, both most likely
@@ -16,10 +17,10 @@ import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
 import * as SchemaParser from "effect/SchemaParser"
 import * as SchemaTransformation from "effect/SchemaTransformation"
-import { isRawJson, parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
+import { type JsonPath, type JsonSyntaxError, parseJson } from "../json/JsonSyntax.ts"
+import { keepLiteral, overflowsFloat64 } from "../json/NumberLiteral.ts"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
-import { findJsonSyntaxError } from "../json/JsonSyntax.ts"
-import { configPath, Problem } from "./Problem.ts"
+import { configPath, excerpt, Problem } from "./Problem.ts"
 
 /** dockerd's `--data-root` default on Linux. */
 export const defaultDataRoot = "/var/lib/docker"
@@ -117,14 +118,14 @@ export interface ParsedDaemonJson {
 }
 
 /**
- * A JSON value as a mismatch message shows it: scalars verbatim (a number as
- * written, see `markLiteral`), containers by kind.
+ * A JSON value as a mismatch message shows it: scalars verbatim and bounded
+ * (a number as written, see `daemonJsonNumber`), containers by kind.
  */
 const describeJson = (value: unknown): string => {
   if (typeof value === "symbol") return value.description ?? ""
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "an object"
-  return JSON.stringify(value)
+  return excerpt(JSON.stringify(value))
 }
 
 const describeMismatch: SchemaIssue.LeafHook = (issue) =>
@@ -148,56 +149,62 @@ const decodeDaemonJson = SchemaParser.decodeUnknownResult(DaemonConfigFromJson, 
   reportInput: true
 })
 
-/** A JSON object as parsed; a number literal (`RawJson`) is an object too, but not one of these. */
-const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value) && !isRawJson(value)
+/** Whether a value stands inside a runtime's `options` object (not the `options` value itself). */
+const isInRuntimeOptions = (path: JsonPath): boolean =>
+  path.length > 3 && path[0] === "runtimes" && typeof path[1] === "string" && path[2] === "options"
 
 /**
- * A number literal outside `options`, as a symbol described by its text.
- * Every schema there rejects a symbol as it rejects a number (a `RawJson` is
- * an object, which `Struct` and `Record` would take), and the mismatch
- * message can quote the number as written: `1e400`, not `null`.
+ * What a number in daemon.json becomes. Inside a runtime's `options` it is
+ * kept as its literal, for the options decoder to judge exactly. Anywhere
+ * else it is a symbol described by its text (bounded): every schema there
+ * rejects a symbol as it rejects a number (a `RawJson` is an object, which
+ * `Struct` and `Record` would take), and the mismatch message can quote the
+ * number as written: `1e-400`, not `0`.
  */
-const markLiteral = (value: unknown): unknown => isRawJson(value) ? Symbol(value.rawJSON) : value
-
-/** A copy of `object` with `f` applied to each value; `fromEntries` keeps a `__proto__` key an own property. */
-const mapValues = (
-  object: Record<string, unknown>,
-  f: (value: unknown, key: string) => unknown
-): Record<string, unknown> => Object.fromEntries(Object.keys(object).map((key) => [key, f(object[key], key)]))
-
-/** Marks a value's literal, or its elements' if it is an array or object (the schemas look no deeper). */
-const markShallow = (value: unknown): unknown => {
-  if (Array.isArray(value)) return value.map(markLiteral)
-  if (isJsonObject(value)) return mapValues(value, markLiteral)
-  return markLiteral(value)
-}
-
-/** Marks the literals of one field of a runtime; the numbers inside `options` stay `RawJson`. */
-const markRuntimeField = (value: unknown, key: string): unknown =>
-  key === "options" ? markLiteral(value) : markShallow(value)
+const daemonJsonNumber = (literal: string, path: JsonPath): unknown =>
+  isInRuntimeOptions(path) ? keepLiteral(literal) : Symbol(excerpt(literal))
 
 /**
- * `json`, parsed keeping number literals, with the literals outside runtime
- * `options` marked for the decoder (see `markLiteral`). Only what the schemas
- * look at is visited, each value once: the top-level values and their
- * elements, each runtime's fields and their elements.
+ * The first number dockerd cannot decode, as a problem at its path. dockerd
+ * first decodes the whole file into a `map[string]interface{}` (to find keys
+ * that clash with flags), where every number below the top-level object
+ * becomes a float64, whatever key it is under; Go's `encoding/json` fails on
+ * a number too large for one, with this message, and dockerd refuses to
+ * start. It names only the first such number, and so does this.
  */
-const markNumberLiterals = (json: unknown): unknown => {
-  if (!isJsonObject(json)) return markLiteral(json)
-  return mapValues(json, (value, key) => {
-    if (key !== "runtimes" || !isJsonObject(value)) return markShallow(value)
-    return mapValues(value, (runtime) =>
-      isJsonObject(runtime) ? mapValues(runtime, markRuntimeField) : markLiteral(runtime))
-  })
+const undecodableNumber = (literal: string, path: JsonPath): Problem | undefined =>
+  typeof path[0] === "string" && overflowsFloat64(literal)
+    ? new Problem({
+      path: configPath(path),
+      message: `json: cannot unmarshal number ${excerpt(literal)} into Go value of type float64`
+    })
+    : undefined
+
+/**
+ * daemon.json's text as a value for the schema, in one pass: numbers made by
+ * `daemonJsonNumber`, the first one dockerd cannot decode, or where the text
+ * is not JSON.
+ */
+const parseText = (
+  body: string
+): Result.Result<{ readonly json: unknown; readonly undecodable: Problem | undefined }, JsonSyntaxError> => {
+  let undecodable: Problem | undefined
+  return Result.map(
+    parseJson(body, (literal, path) => {
+      undecodable ??= undecodableNumber(literal, path)
+      return daemonJsonNumber(literal, path)
+    }),
+    (json) => ({ json, undecodable })
+  )
 }
 
 /**
  * Parses the text of daemon.json; `file` names it in errors.
  *
  * Like dockerd, a leading byte order mark is skipped and a blank file is an
- * empty configuration. Invalid JSON fails with where it broke; values of the
- * wrong type fail with all of them.
+ * empty configuration. Invalid JSON fails with where it broke; then a number
+ * dockerd cannot decode fails, naming it (see `undecodableNumber`); then
+ * values of the wrong type fail, with all of them.
  */
 export const parseDaemonJson = (
   text: string,
@@ -205,12 +212,13 @@ export const parseDaemonJson = (
 ): Result.Result<ParsedDaemonJson, ConfigSyntaxError | ConfigSchemaError> => {
   const body = text.startsWith("\uFEFF") ? text.slice(1) : text
   if (body.trim() === "") return Result.succeed({ config: emptyDaemonConfig, setKeys: new Set() })
-  const syntaxError = findJsonSyntaxError(body)
-  if (syntaxError !== undefined) {
-    const { column, line, message } = syntaxError
+  const parsed = parseText(body)
+  if (Result.isFailure(parsed)) {
+    const { column, line, message } = parsed.failure
     return Result.fail(new ConfigSyntaxError({ file, line, column, detail: message }))
   }
-  const json = markNumberLiterals(parseKeepingNumberLiterals(body))
+  const { json, undecodable } = parsed.success
+  if (undecodable !== undefined) return Result.fail(new ConfigSchemaError({ file, problems: [undecodable] }))
   const setKeys = new Set(
     typeof json === "object" && json !== null ? daemonJsonKeys.filter((key) => Object.hasOwn(json, key)) : []
   )

@@ -36,7 +36,10 @@ export class ConfigSyntaxError extends Schema.TaggedError<ConfigSyntaxError>()("
   }
 }
 
-/** The configuration file is JSON, but values have the wrong type; every one is listed. */
+/**
+ * The configuration file is JSON, but values have the wrong type (every one is
+ * listed), or it holds a number dockerd cannot decode.
+ */
 export class ConfigSchemaError extends Schema.TaggedError<ConfigSchemaError>()("ConfigSchemaError", {
   file: Schema.String,
   problems: Schema.Array(Problem)

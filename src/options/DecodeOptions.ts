@@ -34,13 +34,15 @@
  *   an enum takes its number or its name (in any case); a `bytes` field takes a
  *   string whose UTF-8 encoding are the bytes. Numbers are judged exactly as
  *   written (see `NumberLiteral.ts`): `1.0` and `1e2` are integers,
- *   `1.0000000000000001` is not, `1e400` is out of range, and messages quote
- *   them as written.
+ *   `1.0000000000000001` is not, `9007199254740993` is out of range, and
+ *   messages quote them as written (in part, when long). A number too large
+ *   for a float64 never gets here from daemon.json, which dockerd, and so
+ *   `parseDaemonJson`, refuses whole.
  * - Every problem is reported, not just the first, each naming its key.
  */
 import * as Base64 from "effect/encoding/Base64"
 import * as Result from "effect/Result"
-import { ConfigWarning, configPath, Problem } from "../config/Problem.ts"
+import { ConfigWarning, configPath, excerpt, Problem } from "../config/Problem.ts"
 import type { EnumType, FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
 import { exactNumber, integerWithin, isRawJson } from "../json/NumberLiteral.ts"
@@ -52,10 +54,10 @@ export interface Decoded<A> {
   readonly warnings: ReadonlyArray<ConfigWarning>
 }
 
-/** A value as messages show it: strings quoted, numbers as written, containers by kind. */
+/** A value as messages show it, bounded: strings quoted, numbers as written, containers by kind. */
 const describe = (value: unknown): string => {
-  if (typeof value === "string") return JSON.stringify(value)
-  if (isRawJson(value)) return value.rawJSON
+  if (typeof value === "string") return excerpt(JSON.stringify(value))
+  if (isRawJson(value)) return excerpt(value.rawJSON)
   if (Array.isArray(value)) return "an array"
   if (typeof value === "object" && value !== null) return "an object"
   return String(value)
@@ -69,8 +71,8 @@ const decodeInteger = (kind: "int32" | "uint32", raw: unknown): Result.Result<nu
   if (number === undefined) return Result.fail([`expected an integer, got ${describe(raw)}`])
   const { maximum, minimum } = integerRange[kind]
   const integer = integerWithin(number, BigInt(minimum), BigInt(maximum))
-  if (integer === "fraction") return Result.fail([`${number.text} is not an integer`])
-  if (integer === "out of range") return Result.fail([`${number.text} is out of range for ${kind}`])
+  if (integer === "fraction") return Result.fail([`${excerpt(number.text)} is not an integer`])
+  if (integer === "out of range") return Result.fail([`${excerpt(number.text)} is out of range for ${kind}`])
   return Result.succeed(Number(integer))
 }
 

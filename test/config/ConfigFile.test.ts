@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process"
 import { truncateSync } from "node:fs"
 import { defaultConfigFile, loadDaemonConfig, maxConfigBytes } from "../../src/config/ConfigFile.ts"
 import { emptyDaemonConfig } from "../../src/config/DaemonConfig.ts"
+import { isRawJson } from "../../src/json/NumberLiteral.ts"
 
 /** Writes `content` to daemon.json in a fresh temporary directory, removed after the test. */
 const writeConfig = (content: string | Uint8Array) =>
@@ -37,6 +38,23 @@ layer(NodeFileSystem.layer)("loadDaemonConfig", (it) => {
         config: { ...emptyDaemonConfig, defaultRuntime: "crun" },
         setKeys: new Set(["default-runtime"])
       })
+    }))
+
+  it.effect("a file with a number dockerd cannot decode, under a key nothing here reads, is refused in Go's words", () =>
+    Effect.gen(function*() {
+      const file = yield* writeConfig("{\"log-opts\": {\"max-size\": 1e400}}")
+      const error = yield* Effect.flip(loadDaemonConfig(file))
+      expect(error.message).toBe(
+        `invalid configuration in ${file}:\n  log-opts.max-size: json: cannot unmarshal number 1e400 into Go value of type float64`
+      )
+    }))
+
+  it.effect("a 2 MB number in an option is read and kept as written, for the options decoder", () =>
+    Effect.gen(function*() {
+      const literal = `1.${"0".repeat(2_000_000)}1`
+      const file = yield* writeConfig(`{"runtimes": {"r": {"options": {"IoUid": ${literal}}}}}`)
+      const option = (yield* loadDaemonConfig(file)).config.runtimes["r"]?.options?.["IoUid"]
+      expect(isRawJson(option) && option.rawJSON === literal).toBe(true)
     }))
 
   it.effect("a given file that does not exist is an error", () =>

@@ -6,7 +6,7 @@ import {
   emptyDaemonConfig,
   parseDaemonJson
 } from "../../src/config/DaemonConfig.ts"
-import { configPath } from "../../src/config/Problem.ts"
+import { configPath, excerpt } from "../../src/config/Problem.ts"
 import { isRawJson } from "../../src/json/NumberLiteral.ts"
 
 const parse = (text: string) => Result.getOrThrow(parseDaemonJson(text, "/etc/docker/daemon.json"))
@@ -193,7 +193,7 @@ describe("numbers in runtime options", () => {
   })
 
   it("stringify back to the text they were parsed from, at any depth", () => {
-    const text = `{"a":1.0000000000000001,"b":[9007199254740993,1e400,-0.0],"c":{"d":{"e":4294967295.0000001}},"f":0.10}`
+    const text = `{"a":1.0000000000000001,"b":[9007199254740993,1e-400,-0.0],"c":{"d":{"e":4294967295.0000001}},"f":0.10}`
     expect(JSON.stringify(optionsOf(`{"runtimes": {"kata": {"options": ${text}}}}`))).toBe(text)
   })
 
@@ -210,9 +210,16 @@ describe("numbers outside runtime options are quoted as written in mismatches", 
     return error.problems.map(({ message, path }) => ({ path, message }))
   }
 
-  it("a number too large for a double is quoted, not shown as null", () => {
-    expect(problemsOfText(`{"runtimes": {"kata": {"path": 1e400}}}`)).toEqual([
-      { path: "runtimes.kata.path", message: "expected a string, got 1e400" }
+  it("a number too small for a double is quoted, not shown as 0", () => {
+    expect(problemsOfText(`{"runtimes": {"kata": {"path": 1e-400}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: "expected a string, got 1e-400" }
+    ])
+  })
+
+  it("a long number is quoted only in part", () => {
+    const literal = `1.${"0".repeat(100_000)}1`
+    expect(problemsOfText(`{"runtimes": {"kata": {"path": ${literal}}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: `expected a string, got ${excerpt(literal)}` }
     ])
   })
 
@@ -242,6 +249,60 @@ describe("numbers outside runtime options are quoted as written in mismatches", 
     expect(problemsOfText("1e400")).toEqual([
       { path: "", message: "expected a JSON object at the top level, got 1e400" }
     ])
+  })
+})
+
+describe("numbers dockerd cannot decode", () => {
+  const refusal = (literal: string) => `json: cannot unmarshal number ${literal} into Go value of type float64`
+  const problemsOfText = (text: string) => {
+    const error = parseFailure(text)
+    if (error._tag !== "ConfigSchemaError") throw new Error(`expected a ConfigSchemaError, got ${error._tag}`)
+    return error.problems.map(({ message, path }) => ({ path, message }))
+  }
+
+  it("a number too large for a float64 in a runtime option is refused in Go's words, at its path", () => {
+    expect(problemsOfText(`{"runtimes": {"kata": {"runtimeType": "io.containerd.kata.v2", "options": {"X": 1e400}}}}`))
+      .toEqual([{ path: "runtimes.kata.options.X", message: refusal("1e400") }])
+  })
+
+  it("is refused under a key nothing here reads, as dockerd decodes the whole file", () => {
+    expect(problemsOfText(`{"log-opts": {"max-file": [1, -1e400]}}`)).toEqual([
+      { path: "log-opts.max-file[1]", message: refusal("-1e400") }
+    ])
+  })
+
+  it("is refused where a string belongs, instead of a type mismatch, as dockerd's first decode fails first", () => {
+    expect(problemsOfText(`{"data-root": 1, "runtimes": {"kata": {"path": 1e400}}}`)).toEqual([
+      { path: "runtimes.kata.path", message: refusal("1e400") }
+    ])
+  })
+
+  it("only the first is named, as Go names only the first", () => {
+    expect(problemsOfText(`{"a": 1e400, "b": 2e400}`)).toEqual([{ path: "a", message: refusal("1e400") }])
+  })
+
+  it("a long one is quoted only in part", () => {
+    const literal = `1${"0".repeat(1_000)}`
+    expect(problemsOfText(`{"a": ${literal}}`)).toEqual([{ path: "a", message: refusal(excerpt(literal)) }])
+  })
+
+  it("a number too small for a float64 is accepted, as Go reads it as 0", () => {
+    expect(parse(`{"log-opts": {"x": 1e-400}}`).config).toEqual(emptyDaemonConfig)
+  })
+
+  it("the largest float64 is accepted", () => {
+    expect(parse(`{"log-opts": {"x": -1.7976931348623157e308}}`).config).toEqual(emptyDaemonConfig)
+  })
+
+  it("a top level that is not an object is a type mismatch, as Go does not read its numbers as float64", () => {
+    expect([problemsOfText("1e400"), problemsOfText("[1e400]")]).toEqual([
+      [{ path: "", message: "expected a JSON object at the top level, got 1e400" }],
+      [{ path: "", message: "expected a JSON object at the top level, got an array" }]
+    ])
+  })
+
+  it("a syntax error anywhere comes first, as Go checks the whole text before decoding", () => {
+    expect(parseFailure(`{"a": 1e400, "b": }`)).toMatchObject({ _tag: "ConfigSyntaxError", column: 19 })
   })
 })
 

@@ -1,5 +1,71 @@
 import { describe, expect, it } from "@effect/vitest"
-import { findJsonSyntaxError, maxDepth } from "../../src/json/JsonSyntax.ts"
+import * as Result from "effect/Result"
+import fc from "fast-check"
+import { findJsonSyntaxError, type JsonPath, maxDepth, parseJson } from "../../src/json/JsonSyntax.ts"
+
+/** Parses with numbers as JSON.parse reads them. */
+const parse = (text: string) => Result.getOrThrow(parseJson(text, Number))
+
+describe("parseJson", () => {
+  it("builds the value JSON.parse builds", () => {
+    const text = ` {"a": [1, -2.5e+3, 0, true, false, null, "x"], "b": {"c": {}}, "d": []} `
+    expect(parse(text)).toEqual(JSON.parse(text))
+  })
+
+  it("decodes every escape, a surrogate pair and a lone surrogate as JSON.parse does", () => {
+    const text = String.raw`["\"\\/\b\f\n\r\t", "\u00e9\uD83D\uDE00", "\ud800", "a\u0041b"]`
+    expect(parse(text)).toEqual(JSON.parse(text))
+  })
+
+  it("keeps a __proto__ key as an own property, not the prototype", () => {
+    const value = parse(`{"__proto__": {"polluted": true}}`) as Record<string, unknown>
+    expect([Object.hasOwn(value, "__proto__"), Object.getPrototypeOf(value), ({} as any).polluted]).toEqual([
+      true,
+      Object.prototype,
+      undefined
+    ])
+  })
+
+  it("hands each number literal, as written, to the reader with the path to it", () => {
+    const seen: Array<[string, JsonPath]> = []
+    parseJson(`{"a": [1.50, {"b": -0}], "c": 1e400}`, (literal, path) => seen.push([literal, [...path]]))
+    expect(seen).toEqual([["1.50", ["a", 0]], ["-0", ["a", 1, "b"]], ["1e400", ["c"]]])
+  })
+
+  it("stores what the reader makes of a number", () => {
+    expect(parse(`[7]`)).toEqual([7])
+    expect(Result.getOrThrow(parseJson(`{"n": 7}`, (literal) => `#${literal}`))).toEqual({ n: "#7" })
+  })
+
+  it("fails with the first syntax error, located", () => {
+    expect(parseJson("[1,]", Number)).toEqual(
+      Result.fail({ line: 1, column: 4, message: "invalid character ']' looking for beginning of value" })
+    )
+  })
+
+  it("builds what JSON.parse builds for any JSON value", () => {
+    fc.assert(fc.property(fc.json(), (text) => {
+      expect(parse(text)).toEqual(JSON.parse(text))
+    }))
+  })
+
+  it("accepts exactly the texts JSON.parse accepts, among texts without repeated keys", () => {
+    const jsonish = fc.string({ unit: fc.constantFrom(..."{}[]\":,0123456789-+.eE tfrunlasx\\/u\n") })
+    fc.assert(
+      fc.property(jsonish, (text) => {
+        let accepted = true
+        try {
+          JSON.parse(text)
+        } catch {
+          accepted = false
+        }
+        const error = findJsonSyntaxError(text)
+        if (error === undefined || !error.message.startsWith("duplicate key")) expect(error === undefined).toBe(accepted)
+      }),
+      { numRuns: 2000 }
+    )
+  })
+})
 
 describe("findJsonSyntaxError", () => {
   it.each([

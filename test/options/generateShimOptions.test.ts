@@ -2,6 +2,8 @@ import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { parseDaemonJson } from "../../src/config/DaemonConfig.ts"
+import { excerpt } from "../../src/config/Problem.ts"
+import { keepLiteral } from "../../src/json/NumberLiteral.ts"
 import { generateShimOptions, ShimOptions } from "../../src/options/ShimOptions.ts"
 
 const runc = "io.containerd.runc.v2"
@@ -268,8 +270,8 @@ describe("numbers as written in daemon.json", () => {
     ])
   })
 
-  it("reports 1e400 as out of range, not as Infinity", () => {
-    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1e400}`))).toEqual([
+  it("reports a literal too large for a double, as an embedder may pass one, as out of range, not as Infinity", () => {
+    expect(problemMessages(runc, { IoUid: keepLiteral("1e400") })).toEqual([
       "runtime custom: option \"IoUid\": 1e400 is out of range for uint32"
     ])
   })
@@ -281,8 +283,22 @@ describe("numbers as written in daemon.json", () => {
   })
 
   it("judges an enormous exponent without computing the power", () => {
-    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": 1e999999999999}`))).toEqual([
+    expect(problemMessages(runc, { IoUid: keepLiteral("1e999999999999") })).toEqual([
       "runtime custom: option \"IoUid\": 1e999999999999 is out of range for uint32"
+    ])
+  })
+
+  it("quotes a long literal in its message only in part", () => {
+    const literal = `1.${"0".repeat(100_000)}1`
+    expect(problemMessages(runc, fromDaemonJson(`{"IoUid": ${literal}}`))).toEqual([
+      `runtime custom: option "IoUid": ${excerpt(literal)} is not an integer`
+    ])
+  })
+
+  it("quotes a long string in its message only in part", () => {
+    const text = "x".repeat(100_000)
+    expect(problemMessages(runc, { IoUid: text })).toEqual([
+      `runtime custom: option "IoUid": expected an integer, got ${excerpt(JSON.stringify(text))}`
     ])
   })
 
