@@ -193,20 +193,34 @@ export const make = (backend: ProbeBackend): Effect.Effect<FeatureProbe> =>
         const locatedFor = yield* locateAll(backend, distinct, concurrency)
         let probesRun = 0
 
+        const timedOut = (argv: Argv, after: Duration.Duration) =>
+          new ProbeError({ argv, reason: { _tag: "Timeout", timeoutMillis: Duration.toMillis(after) } })
         const pastDeadline = (argv: Argv) =>
           new ProbeError({ argv, reason: { _tag: "Deadline", deadlineMillis: Duration.toMillis(deadline) } })
 
-        /** One run, cut off (and its runtime killed) when the deadline passes; not started once it has. */
+        /**
+         * One run, not started once the deadline has passed. A run that would
+         * outlast the deadline gets only the time left as its timeout, and its
+         * timeout is reported as the deadline. A timer at the deadline backs
+         * the runner up; when it fires on a run whose own timeout had already
+         * expired (its runtime still being killed), that run timed out.
+         */
         const runWithinDeadline = (request: ProbeRequest) =>
           Effect.gen(function*() {
             const left = endsAt - (yield* Clock.currentTimeMillis)
             if (left <= 0) return yield* pastDeadline(request.argv)
             probesRun++
             if (!Number.isFinite(left)) return yield* backend.run(request)
-            return yield* Effect.timeoutOrElse(backend.run(request), {
+            const ownTimeoutFirst = Duration.toMillis(request.timeout) <= left
+            const cutOff = () =>
+              ownTimeoutFirst ? timedOut(request.argv, request.timeout) : pastDeadline(request.argv)
+            const run = ownTimeoutFirst ? backend.run(request) : backend.run({ ...request, timeout: Duration.millis(left) })
+            return yield* Effect.timeoutOrElse(run, {
               duration: Duration.millis(left),
-              orElse: () => Effect.fail(pastDeadline(request.argv))
-            })
+              orElse: () => Effect.fail(cutOff())
+            }).pipe(
+              Effect.mapError((error) => !ownTimeoutFirst && error.reason._tag === "Timeout" ? pastDeadline(request.argv) : error)
+            )
           })
 
         const answer = (argv: Argv) =>

@@ -291,6 +291,24 @@ describe("FeatureProbe over a scripted backend", () => {
     }).pipe(Effect.provide(scripted.layer))
   })
 
+  it.live("a probe that timed out on its own is reported as timed out, even if killing it outlasts the deadline", () => {
+    // Times out as the runner does, then takes 300 ms more to be gone, as a group whose zombies are reaped late.
+    const slowToDie = ScriptedFeatureProbe.layerFrom((request) =>
+      Effect.sleep(request.timeout).pipe(
+        Effect.andThen(Effect.sleep("300 millis")),
+        Effect.andThen(Effect.fail(
+          new ProbeError({ argv: request.argv, reason: { _tag: "Timeout", timeoutMillis: 100 } })
+        ))
+      )
+    )
+    return Effect.gen(function*() {
+      const { outcomes } = yield* (yield* service).probeAll([["/slow"]], { timeout: "100 millis", deadline: "200 millis" })
+      expect(outcomes.map((outcome) => outcome._tag === "Failed" && outcome.error.reason)).toEqual([
+        { _tag: "Timeout", timeoutMillis: 100 }
+      ])
+    }).pipe(Effect.provide(slowToDie))
+  })
+
   it.live("the deadline option bounds all the probes of a call together", () => {
     const scripted = ScriptedFeatureProbe.layerFrom(() => Effect.never)
     return Effect.gen(function*() {
