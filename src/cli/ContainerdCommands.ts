@@ -20,7 +20,7 @@ import { printWarnings, reportFailure } from "./Commands.ts"
 import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
-import { loadConfig } from "./Pipeline.ts"
+import { loadConfig, refuseFlagProblems } from "./Pipeline.ts"
 import { checkJson, checkText } from "./CheckRender.ts"
 import { formatJson, warningLine } from "./Render.ts"
 
@@ -66,8 +66,9 @@ const ignoredFlags = (options: CliOptions): ReadonlyArray<ConfigWarning> => [
 /** Reads the configuration and sets the registry's table up, printing its warnings. */
 const setUpRegistry = (options: CliOptions) =>
   Effect.gen(function*() {
-    const { config } = yield* loadConfig(options)
-    const table = yield* (yield* Registry.RuntimeRegistry).reload(config)
+    const loaded = yield* loadConfig(options)
+    yield* refuseFlagProblems(loaded)
+    const table = yield* (yield* Registry.RuntimeRegistry).reload(loaded.config)
     yield* printWarnings([...ignoredFlags(options), ...table.warnings])
     return table
   })

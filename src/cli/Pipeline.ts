@@ -5,13 +5,11 @@
  */
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
-import * as Result from "effect/Result"
 import { loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../config/Errors.ts"
+import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
 import { applyFlags } from "../config/Flags.ts"
-import { HostFacts } from "../host/HostFacts.ts"
-import { planRuntimes } from "../registry/RuntimePlan.ts"
+import type { Problem } from "../config/Problem.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import {
   type ScriptsMode,
@@ -24,49 +22,61 @@ import type { CliOptions } from "./Options.ts"
 
 export type LoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError
 
-export interface SetUp {
+export interface Loaded {
   /** The file read, or `undefined` when the default file is absent and the defaults apply. */
   readonly file: string | undefined
-  /** The file's settings with the flags applied. */
+  /** The file's settings with the flags applied as far as they could be. */
+  readonly config: DaemonConfig
+  /** What is wrong with the flags; any at all fail the setup, reported with the configuration's problems. */
+  readonly flagProblems: ReadonlyArray<Problem>
+}
+
+export interface SetUp {
+  readonly file: string | undefined
   readonly config: DaemonConfig
   readonly table: RuntimeTable
 }
 
 /**
  * Loads and sets up. `scripts` is `"none"` unless the user asked for wrapper
- * scripts to be written; it is never `"reset"`, which deletes: the CLI only
- * ever adds files. `probeOnly` names the runtimes whose features matter (see `SetupOptions`).
+ * scripts to be written. `probeOnly` names the runtimes whose features matter
+ * (see `SetupOptions`).
  */
 export const setUp = (
   options: CliOptions,
-  scripts: Exclude<ScriptsMode, "reset">,
+  scripts: ScriptsMode,
   probeOnly?: SetupOptions["probeOnly"]
 ): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
-    const { config, file } = yield* loadConfig(options)
-    const table = yield* setupRuntimes(config, { scripts, probeOnly, probe: probeOptions(options) })
+    const { config, file, flagProblems } = yield* loadConfig(options)
+    const table = yield* setupRuntimes(config, {
+      scripts,
+      probeOnly,
+      probe: probeOptions(options),
+      upstreamProblems: flagProblems
+    })
     return { file, config, table }
   })
 
-/**
- * Reads daemon.json and applies the flags, for a command that sets the
- * runtimes up itself (through a registry). Flags with problems fail the
- * configuration for sure: then it is planned here, with the flags' problems
- * as upstream ones, so that one error reports them with the rest of the
- * configuration's; without any, setting up plans it.
- */
-export const loadConfig = (
-  options: CliOptions
-): Effect.Effect<Omit<SetUp, "table">, LoadError | InvalidRuntimeConfig, HostFacts | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
-    const loaded = yield* loadDaemonConfig(options.configFile)
+/** Reads daemon.json and applies the flags, keeping what is wrong with them for the setup to report. */
+export const loadConfig = (options: CliOptions): Effect.Effect<Loaded, LoadError, FileSystem.FileSystem> =>
+  Effect.map(loadDaemonConfig(options.configFile), (loaded) => {
     const { config, problems } = applyFlags(loaded.config, loaded.setKeys, options.daemonFlags)
-    if (problems.length > 0) {
-      const planned = planRuntimes(config, yield* (yield* HostFacts).read, { upstreamProblems: problems })
-      if (Result.isFailure(planned)) return yield* Effect.fail(planned.failure)
-    }
-    return { file: loaded.file, config }
+    return { file: loaded.file, config, flagProblems: problems }
   })
+
+/**
+ * For a command that sets the runtimes up through a registry, whose reload
+ * takes a configuration only: flags with problems fail as `setUp` fails them,
+ * in one error with the configuration's own problems, before the registry
+ * writes or probes anything. (Problems fail the plan, so nothing is set up here.)
+ */
+export const refuseFlagProblems = (
+  loaded: Loaded
+): Effect.Effect<void, SetupError, SetupServices> =>
+  loaded.flagProblems.length === 0
+    ? Effect.void
+    : Effect.asVoid(setupRuntimes(loaded.config, { probeOnly: [], upstreamProblems: loaded.flagProblems }))
 
 /** The probe settings the flags ask for. */
 export const probeOptions = (options: CliOptions) => ({ timeout: options.probeTimeout })

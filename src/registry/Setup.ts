@@ -11,7 +11,7 @@
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import { ConfigWarning, configPath } from "../config/Problem.ts"
+import { ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
 import { type Argv, argvKey, FeatureProbe, type ProbeAllOptions, type ProbeOutcome } from "../features/FeatureProbe.ts"
 import type { Features } from "../features/Features.ts"
 import { HostFacts } from "../host/HostFacts.ts"
@@ -57,6 +57,12 @@ export interface SetupOptions {
    * setup updates it. Without one every existing script is read.
    */
   readonly verifiedScripts?: VerifiedScripts | undefined
+  /**
+   * Problems a caller found before the configuration got here (the flags'),
+   * reported with the configuration's own in one `InvalidRuntimeConfig`; any
+   * at all fail the setup before anything is written or probed.
+   */
+  readonly upstreamProblems?: ReadonlyArray<Problem> | undefined
 }
 
 export type SetupError = InvalidRuntimeConfig | ScriptsDirectoryError | WrapperWriteError
@@ -157,7 +163,7 @@ export const setupRuntimes = (
 ): Effect.Effect<RuntimeTable, SetupError, SetupServices> =>
   Effect.gen(function*() {
     const host = yield* (yield* HostFacts).read
-    const plan = yield* Effect.fromResult(planRuntimes(config, host))
+    const plan = yield* Effect.fromResult(planRuntimes(config, host, { upstreamProblems: options.upstreamProblems }))
     const [scriptWarnings, { featuresFor, warnings }] = yield* Effect.all([
       writeScripts(plan, options.scripts ?? "none", options.verifiedScripts),
       probeFeatures(plan, options.probeOnly, options.probe)

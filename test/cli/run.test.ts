@@ -69,6 +69,18 @@ describe("oci-runtimes run", () => {
     for (const argv of calls) expect(argv.slice(0, 2)).toEqual(["--test-marker", hostileArgument])
   })
 
+  it("refuses flag problems together with the configuration's own before it writes anything", async () => {
+    const box = sandbox()
+    const config = box.config({ runtimes: { broken: {} } })
+    const args = ["run", ...box.flags(config), ...containerdFlags(namespace), "--add-runtime", "noeq", "--", "/bin/busybox", "true"]
+    const run = await runCli(args)
+    expect(run.code).toBe(1)
+    expect(run.stderr.split("\n").filter((line) => line !== "")).toEqual([
+      "error: --add-runtime noeq: invalid runtime argument: noeq",
+      "error: runtimes.broken: runtime broken: either a runtimeType or a path must be configured"
+    ])
+  })
+
   it("runs the runtime named by default-runtime when no --runtime is given", async () => {
     const rec = recorder(scratchDir("cli-default"))
     const run = await runCli(runArgs({ "default-runtime": "mine", runtimes: { mine: { path: rec.path } } }, ["--", "/bin/busybox", "true"]))
