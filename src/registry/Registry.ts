@@ -87,6 +87,8 @@ export const RuntimeRegistry: Context.Service<RuntimeRegistry, RuntimeRegistry> 
 interface Installed {
   readonly table: RuntimeTable
   readonly answers: ReadonlyMap<string, Effect.Effect<RuntimeChoice, GetError>>
+  /** What `get` returns for those names: reads the table in force when run (see `install`). */
+  readonly lookups: ReadonlyMap<string, Effect.Effect<RuntimeChoice, GetError>>
 }
 
 /** The file names of the scripts a table names, which `boot` keeps. */
@@ -138,21 +140,34 @@ export const layer = (
           )
         })
 
+    /** `get`'s answer from the table in force when it runs. */
+    const answerNow = (name: string): Effect.Effect<RuntimeChoice, GetError> => {
+      const installed = current
+      if (installed === undefined) return notSetUp
+      return installed.answers.get(name) ?? Result.match(chooseRuntime(installed.table, name), {
+        onFailure: Effect.fail,
+        onSuccess: (choice) => answer(name, choice)
+      })
+    }
+
+    /**
+     * `get` runs for every container, so for the configured names the lazy
+     * effect it returns is built once per table rather than on every call.
+     * It still reads the table when it runs: one obtained before a swap and
+     * run after it answers from the new table.
+     */
     const install = (table: RuntimeTable): Installed => {
       const answers = new Map<string, Effect.Effect<RuntimeChoice, GetError>>()
-      for (const [name, choice] of configuredChoices(table)) answers.set(name, answer(name, choice))
-      return { table, answers }
+      const lookups = new Map<string, Effect.Effect<RuntimeChoice, GetError>>()
+      for (const [name, choice] of configuredChoices(table)) {
+        answers.set(name, answer(name, choice))
+        lookups.set(name, Effect.suspend(() => answerNow(name)))
+      }
+      return { table, answers, lookups }
     }
 
     const get = (name: string): Effect.Effect<RuntimeChoice, GetError> =>
-      Effect.suspend(() => {
-        const installed = current
-        if (installed === undefined) return notSetUp
-        return installed.answers.get(name) ?? Result.match(chooseRuntime(installed.table, name), {
-          onFailure: Effect.fail,
-          onSuccess: (choice) => answer(name, choice)
-        })
-      })
+      current?.lookups.get(name) ?? Effect.suspend(() => answerNow(name))
 
     /** Swaps `table` in; the previous table stays in force if this never runs. */
     const swapIn = (table: RuntimeTable) =>

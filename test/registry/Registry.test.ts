@@ -83,6 +83,21 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
       expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
     }))
 
+  it.effect("a get obtained before a reload and run after it answers from the new table", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const before = config({ runtimes: { alt: { runtimeType: "io.containerd.kata.v2" } } })
+      const after = config({ runtimes: { alt: { runtimeType: "io.containerd.runsc.v1" } } })
+      const shim = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(before)
+          const lookup = registry.get("alt")
+          yield* registry.reload(after)
+          return (yield* lookup).shim
+        }))
+      expect(shim).toBe("io.containerd.runsc.v1")
+    }))
+
   it.effect("reload keeps a script that is exactly ours: the same file, not rewritten", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
