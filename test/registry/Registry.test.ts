@@ -35,6 +35,18 @@ import {
 } from "./harness.ts"
 import { daemonConfig, plain, runcShimOptions } from "./support.ts"
 
+/** A probe that answers at once, except for `/slow`: it says when it starts, then waits for `release`. */
+const slowProbe = Effect.gen(function*() {
+  const started = yield* Deferred.make<void>()
+  const release = yield* Deferred.make<void>()
+  const probe = probeLayer((argv) =>
+    argv[0] === "/slow"
+      ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+      : Effect.succeed(runcFeatures)
+  )
+  return { probe, release, started }
+})
+
 layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
   it.effect("boot removes what the new table does not name: scripts of a previous run, stray directories, temporary files", () =>
     Effect.gen(function*() {
@@ -188,13 +200,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
   it.effect("a boot keeps the previous table's scripts until its own table is in force", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
-      const started = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const probe = probeLayer((argv) =>
-        argv[0] === "/slow"
-          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
-          : Effect.succeed(runcFeatures)
-      )
+      const { probe, release, started } = yield* slowProbe
       const first = config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })
       const second = config({ runtimes: { slow: { path: "/slow", runtimeArgs: ["--debug"] } } })
       yield* withRegistry({ probe }, (registry) =>
@@ -476,13 +482,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
   it.effect("a get while a reload is in flight answers from the previous table without waiting", () =>
     Effect.gen(function*() {
       const { config } = yield* sandbox
-      const started = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const probe = probeLayer((argv) =>
-        argv[0] === "/slow"
-          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
-          : Effect.succeed(runcFeatures)
-      )
+      const { probe, release, started } = yield* slowProbe
       yield* withRegistry({ probe }, (registry) =>
         Effect.gen(function*() {
           const old = yield* registry.boot(config())
@@ -501,13 +501,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
   it.effect("setups run one at a time: a boot waits for the reload in flight", () =>
     Effect.gen(function*() {
       const { config, scripts } = yield* sandbox
-      const started = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      const probe = probeLayer((argv) =>
-        argv[0] === "/slow"
-          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
-          : Effect.succeed(runcFeatures)
-      )
+      const { probe, release, started } = yield* slowProbe
       const slow = config({ runtimes: { slow: { path: "/slow", runtimeArgs: ["--debug"] } } })
       yield* withRegistry({ probe }, (registry) =>
         Effect.gen(function*() {
