@@ -12,6 +12,7 @@
  * mistakes: `null` is a mismatch rather than "unset", and runtime fields must
  * be spelled as documented (Go would also take `Path` for `path`).
  */
+import * as Order from "effect/Order"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
@@ -101,8 +102,18 @@ export const DaemonConfigFromJson = DaemonJson.pipe(Schema.decodeTo(
   })
 ))
 
-/** The configuration of a daemon.json that sets none of the runtime keys. */
-export const emptyDaemonConfig: DaemonConfig = Schema.decodeUnknownSync(DaemonConfigFromJson)({})
+/**
+ * The configuration of a daemon.json that sets none of the runtime keys: what
+ * `DaemonConfigFromJson` decodes `{}` to, written out so that loading this
+ * module runs no decode.
+ */
+export const emptyDaemonConfig: DaemonConfig = {
+  runtimes: {},
+  defaultRuntime: "",
+  execOpts: [],
+  dataRoot: defaultDataRoot,
+  execRoot: defaultExecRoot
+}
 
 /**
  * A parsed daemon.json.
@@ -135,13 +146,31 @@ const describeMismatch: SchemaIssue.LeafHook = (issue) =>
 
 const flattenIssue = SchemaIssue.makeFormatterStandardSchemaV1({ leafHook: describeMismatch })
 
+type IssuePath = ReadonlyArray<PropertyKey>
+
+/** Where a mismatch's top-level key stands in the schema; -1 for the top level itself. */
+const topLevelRank = (path: IssuePath): number => daemonJsonKeys.indexOf(path[0] as DaemonJsonKey)
+
+/**
+ * The order mismatches are reported in, whatever the file's key order: the
+ * schema's top-level keys in its order, then runtimes by name in byte order,
+ * as Go sorts names (the schema visits a record's keys in the file's order).
+ * Within a runtime the schema's field order stands: the sort is stable.
+ */
+const byReportOrder = (left: IssuePath, right: IssuePath): number => {
+  const topLevel = topLevelRank(left) - topLevelRank(right)
+  if (topLevel !== 0 || left[0] !== "runtimes") return topLevel
+  return Order.String(String(left[1] ?? ""), String(right[1] ?? ""))
+}
+
 const toProblems = (issue: SchemaIssue.Issue): Array<Problem> =>
-  flattenIssue(issue).issues.map(({ message, path = [] }) =>
-    new Problem({
-      path: configPath(path.map((segment) => typeof segment === "object" ? segment.key : segment)),
-      message
-    })
-  )
+  flattenIssue(issue).issues
+    .map(({ message, path = [] }) => ({
+      message,
+      path: path.map((segment) => typeof segment === "object" ? segment.key : segment)
+    }))
+    .sort((left, right) => byReportOrder(left.path, right.path))
+    .map(({ message, path }) => new Problem({ path: configPath(path), message }))
 
 // `reportInput` puts the offending value in the message; `errors: "all"` reports every mismatch.
 const decodeDaemonJson = SchemaParser.decodeUnknownResult(DaemonConfigFromJson, {

@@ -17,8 +17,9 @@
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { findJsonSyntaxError } from "../json/JsonSyntax.ts"
-import { parseKeepingNumberLiterals } from "../json/NumberLiteral.ts"
+import * as SchemaAST from "effect/SchemaAST"
+import { type JsonPath, parseJson } from "../json/JsonSyntax.ts"
+import { keepLiteral } from "../json/NumberLiteral.ts"
 
 /**
  * Lets any key the struct does not declare through unchanged: `Any` rather
@@ -97,31 +98,63 @@ export class InvalidFeaturesDocument extends Schema.TaggedError<InvalidFeaturesD
   { reason: Schema.String }
 ) {}
 
-const decodeParsed = Schema.decodeUnknownResult(Schema.toCodecGoJson(Features))
+/** Built on first use (about 1.5 ms): a command that never probes should not pay for it at start-up. */
+let decodeParsed: ((input: unknown) => Result.Result<Features, Schema.SchemaError>) | undefined
+
+const decodeDocument = (document: unknown): Result.Result<Features, Schema.SchemaError> =>
+  (decodeParsed ??= Schema.decodeUnknownResult(Schema.toCodecGoJson(Features)))(document)
 
 /** Schema messages put the path on a second line; a warning wants one line. */
 const invalidDocument = (error: Schema.SchemaError): InvalidFeaturesDocument =>
   new InvalidFeaturesDocument({ reason: error.message.replace(/\s*\n\s*/g, " ") })
 
 /**
- * Decodes the standard output of `<runtime> features`.
+ * The schema of what stands at `key` inside a value of schema `ast`, or
+ * `undefined` when the schema does not declare it: a key only the open rest
+ * (`Any`) takes, or anything below one.
+ */
+const declaredAt = (ast: SchemaAST.AST, key: string | number): SchemaAST.AST | undefined => {
+  if (SchemaAST.isArrays(ast)) return typeof key === "number" ? ast.elements[key] ?? ast.rest[0] : undefined
+  if (!SchemaAST.isObjects(ast) || typeof key !== "string") return undefined
+  const field = ast.propertySignatures.find((signature) => signature.name === key)
+  if (field !== undefined) return field.type
+  const rest = ast.indexSignatures[0]?.type
+  return rest === undefined || SchemaAST.isAny(rest) ? undefined : rest
+}
+
+/** Whether the schema declares the position `path` leads to, following it from the document down. */
+const isDeclared = (path: JsonPath): boolean => {
+  let ast: SchemaAST.AST | undefined = Features.ast
+  for (const key of path) {
+    ast = declaredAt(ast, key)
+    if (ast === undefined) return false
+  }
+  return true
+}
+
+/**
+ * What a number in the document becomes. Where the schema declares the
+ * position it is a plain number, which the schema judges as one (no declared
+ * field is a number, so it is refused); elsewhere it keeps its literal. A
+ * kept literal is an object, so it must not stand where the schema would take
+ * an object: `{"linux": 5}` is not a document.
+ */
+const featuresNumber = (literal: string, path: JsonPath): unknown =>
+  isDeclared(path) ? Number(literal) : keepLiteral(literal)
+
+/**
+ * Decodes the standard output of `<runtime> features`, from one parse of it.
  *
- * The text is checked before it is parsed, so a syntax error says where (line
- * and column, in Go's words), and a document nested too deeply to be written
- * out again is refused rather than kept.
+ * A syntax error says where (line and column, in Go's words), and a document
+ * nested too deeply to be written out again is refused rather than kept.
  */
 export const decodeFeatures = (stdout: string): Result.Result<Features, InvalidFeaturesDocument> => {
-  const syntaxError = findJsonSyntaxError(stdout)
-  if (syntaxError !== undefined) {
-    const { column, line, message } = syntaxError
+  const parsed = parseJson(stdout, featuresNumber)
+  if (Result.isFailure(parsed)) {
+    const { column, line, message } = parsed.failure
     return Result.fail(new InvalidFeaturesDocument({ reason: `invalid JSON at line ${line}, column ${column}: ${message}` }))
   }
-  // The shape is checked on plain values: a kept literal is an object, which
-  // would pass where the document needs an object. Only a document of the
-  // right shape is decoded again with its numbers kept as written.
-  const shape = decodeParsed(JSON.parse(stdout))
-  if (Result.isFailure(shape)) return Result.fail(invalidDocument(shape.failure))
-  return Result.mapError(decodeParsed(parseKeepingNumberLiterals(stdout)), invalidDocument)
+  return Result.mapError(decodeDocument(parsed.success), invalidDocument)
 }
 
 const versionRange = (min: string | undefined, max: string | undefined): string | undefined => {

@@ -371,9 +371,3 @@ export const parseJson = (text: string, readNumber: NumberReader): Result.Result
     return Result.fail(syntaxError(text, stop))
   }
 }
-
-/** The first syntax error in `text`, or `undefined` when `text` is one JSON value. */
-export const findJsonSyntaxError = (text: string): JsonSyntaxError | undefined => {
-  const parsed = parseJson(text, () => null)
-  return Result.isFailure(parsed) ? parsed.failure : undefined
-}

@@ -18,8 +18,6 @@
  * text access" proposal, which TypeScript's ES2023 library does not declare;
  * hence the declarations below.
  */
-import * as Result from "effect/Result"
-import { parseJson } from "./JsonSyntax.ts"
 
 /** A `JSON.rawJSON` value: `JSON.stringify` writes `rawJSON` as is. */
 export interface RawJson {
@@ -36,13 +34,6 @@ export const isRawJson = (value: unknown): value is RawJson => Json.isRawJSON(va
 
 /** A number literal kept as written. */
 export const keepLiteral = (literal: string): RawJson => Json.rawJSON(literal)
-
-/**
- * `JSON.parse` for a text known to be JSON, with every number kept as its
- * literal (a `RawJson`); throws a `SyntaxError` otherwise, as `JSON.parse` does.
- */
-export const parseKeepingNumberLiterals = (text: string): unknown =>
-  Result.getOrThrowWith(parseJson(text, keepLiteral), (error) => new SyntaxError(error.message))
 
 /**
  * A number's exact value, `±digits × 10^exponent`, and its text as written.

@@ -28,8 +28,8 @@ describe("DaemonConfig defaults", () => {
     })
   })
 
-  it("emptyDaemonConfig is the configuration of an empty file", () => {
-    expect(emptyDaemonConfig).toEqual(parse("{}").config)
+  it("emptyDaemonConfig is what DaemonConfigFromJson decodes an empty object to", () => {
+    expect(emptyDaemonConfig).toStrictEqual(Schema.decodeUnknownSync(DaemonConfigFromJson)({}))
   })
 
   it("a blank file is an empty configuration, as in dockerd", () => {
@@ -163,7 +163,7 @@ describe("type mismatches", () => {
     expect(JSON.parse(JSON.stringify(parsed))).toEqual(options)
   })
 
-  it("every mismatch is reported at once, in key order, runtimes by name in file order", () => {
+  it("every mismatch is reported at once, top-level keys in the schema's order, runtimes by name in byte order", () => {
     expect(problemsOf({
       runtimes: { b: { path: 1 }, a: { runtimeArgs: [1, "x", 2] } },
       "exec-root": 4,
@@ -173,10 +173,30 @@ describe("type mismatches", () => {
       { path: "data-root", message: "expected a string, got false" },
       { path: "exec-opts[0]", message: "expected a string, got 3" },
       { path: "exec-root", message: "expected a string, got 4" },
-      { path: "runtimes.b.path", message: "expected a string, got 1" },
       { path: "runtimes.a.runtimeArgs[0]", message: "expected a string, got 1" },
-      { path: "runtimes.a.runtimeArgs[2]", message: "expected a string, got 2" }
+      { path: "runtimes.a.runtimeArgs[2]", message: "expected a string, got 2" },
+      { path: "runtimes.b.path", message: "expected a string, got 1" }
     ])
+  })
+
+  it("mismatches come in the same order whatever the order of the runtimes and their fields in the file", () => {
+    const runtimes = {
+      crun: { options: null, path: 1 },
+      "": { options: null },
+      "10": { runtimeType: 2 },
+      "9": { runtimeArgs: [3] }
+    }
+    const expected = [
+      { path: "runtimes[\"\"].options", message: "expected an object, got null" },
+      { path: "runtimes.10.runtimeType", message: "expected a string, got 2" },
+      { path: "runtimes.9.runtimeArgs[0]", message: "expected a string, got 3" },
+      { path: "runtimes.crun.path", message: "expected a string, got 1" },
+      { path: "runtimes.crun.options", message: "expected an object, got null" }
+    ]
+    const reversed = Object.fromEntries(
+      Object.entries(runtimes).reverse().map(([name, fields]) => [name, Object.fromEntries(Object.entries(fields).reverse())])
+    )
+    expect([problemsOf({ runtimes }), problemsOf({ runtimes: reversed })]).toEqual([expected, expected])
   })
 
   it("the error names the file", () => {
@@ -240,8 +260,8 @@ describe("numbers outside runtime options are quoted as written in mismatches", 
       .toEqual([
         { path: "data-root", message: "expected a string, got 1E2" },
         { path: "exec-opts[0]", message: "expected a string, got 0.50" },
-        { path: "runtimes.kata", message: "expected an object, got 1e-0" },
-        { path: "runtimes.crun.runtimeArgs[0]", message: "expected a string, got -0.0" }
+        { path: "runtimes.crun.runtimeArgs[0]", message: "expected a string, got -0.0" },
+        { path: "runtimes.kata", message: "expected an object, got 1e-0" }
       ])
   })
 

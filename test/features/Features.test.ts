@@ -169,11 +169,32 @@ describe("summariseFeatures", () => {
   })
 })
 
-describe("decodeFeatures: shapes", () => {
-  it.each([["1"], [`{"linux":5}`], [`{"annotations":5}`], [`{"linux":{"cgroup":7}}`]])(
+describe("decodeFeatures: numbers", () => {
+  it.each([["1"], [`{"linux":{"cgroup":7}}`]])(
     "refuses a number where the document needs an object: %s",
     (text) => {
       expect(Result.isFailure(decodeFeatures(text))).toBe(true)
     }
   )
+
+  it("refuses a number for the linux object, naming the field", () => {
+    expect(failure(`{"linux": 5}`).reason).toBe(`Expected object | null at ["linux"]`)
+  })
+
+  it("refuses a number for the annotations map, though a kept literal is an object of strings", () => {
+    expect(failure(`{"annotations": 5}`).reason).toBe(`Expected object | null at ["annotations"]`)
+  })
+
+  it("refuses a number among the hook names", () => {
+    expect(failure(`{"hooks": [1]}`).reason).toBe(`Expected string at ["hooks"][0]`)
+  })
+
+  it("refuses a number too large for a double as an annotation, as any number there", () => {
+    expect(failure(`{"annotations":{"a":1e400}}`).reason).toBe(`Expected string at ["annotations"]["a"]`)
+  })
+
+  it("keeps the numbers of an unknown field inside a known object as written", () => {
+    const text = `{"linux":{"futureLimit":1e400,"futureList":[-0,1.50]}}`
+    expect(JSON.stringify(decoded(text))).toBe(text)
+  })
 })

@@ -1,10 +1,16 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as Result from "effect/Result"
 import fc from "fast-check"
-import { findJsonSyntaxError, type JsonPath, maxDepth, parseJson } from "../../src/json/JsonSyntax.ts"
+import { type JsonPath, type JsonSyntaxError, maxDepth, parseJson } from "../../src/json/JsonSyntax.ts"
 
 /** Parses with numbers as JSON.parse reads them. */
 const parse = (text: string) => Result.getOrThrow(parseJson(text, Number))
+
+/** The first syntax error in `text`, or `undefined` when it is one JSON value. */
+const syntaxError = (text: string): JsonSyntaxError | undefined => {
+  const parsed = parseJson(text, Number)
+  return Result.isFailure(parsed) ? parsed.failure : undefined
+}
 
 describe("parseJson", () => {
   it("builds the value JSON.parse builds", () => {
@@ -59,7 +65,7 @@ describe("parseJson", () => {
         } catch {
           accepted = false
         }
-        const error = findJsonSyntaxError(text)
+        const error = syntaxError(text)
         if (error === undefined || !error.message.startsWith("duplicate key")) expect(error === undefined).toBe(accepted)
       }),
       { numRuns: 2000 }
@@ -67,7 +73,7 @@ describe("parseJson", () => {
   })
 })
 
-describe("findJsonSyntaxError", () => {
+describe("parseJson: syntax errors", () => {
   it.each([
     "{}",
     " { \"a\" : [ 1, -2.5e+3, 0, true, false, null, \"\\u00e9\\n\\\"\" ], \"b\": {} } \r\n",
@@ -75,7 +81,7 @@ describe("findJsonSyntaxError", () => {
     "\"x\"",
     "-0.0E-1"
   ])("accepts valid JSON: %j", (text) => {
-    expect(findJsonSyntaxError(text)).toBeUndefined()
+    expect(syntaxError(text)).toBeUndefined()
   })
 
   it.each<[string, string, number]>([
@@ -97,26 +103,26 @@ describe("findJsonSyntaxError", () => {
     ["[\u0001]", "invalid character '\\x01' looking for beginning of value", 2],
     ["[\"é\", 😀]", "invalid character '😀' looking for beginning of value", 7]
   ])("words %j like Go's encoding/json: %s at column %d", (text, message, column) => {
-    expect(findJsonSyntaxError(text)).toEqual({ line: 1, column, message })
+    expect(syntaxError(text)).toEqual({ line: 1, column, message })
   })
 
   it("reports an empty text as the end of the input", () => {
-    expect(findJsonSyntaxError("")).toEqual({ line: 1, column: 1, message: "unexpected end of JSON input" })
+    expect(syntaxError("")).toEqual({ line: 1, column: 1, message: "unexpected end of JSON input" })
   })
 
   it("reports a text cut inside a string as the end of the input", () => {
-    expect(findJsonSyntaxError("{\"a\": \"b")).toEqual({ line: 1, column: 9, message: "unexpected end of JSON input" })
+    expect(syntaxError("{\"a\": \"b")).toEqual({ line: 1, column: 9, message: "unexpected end of JSON input" })
   })
 
   it("accepts nesting up to the maximum depth, objects and arrays mixed", () => {
     const half = maxDepth / 2
     const text = "{\"a\":[".repeat(half) + "1" + "]}".repeat(half)
-    expect(findJsonSyntaxError(text)).toBeUndefined()
+    expect(syntaxError(text)).toBeUndefined()
   })
 
   it("refuses nesting past the maximum depth, as Go does, at the container that goes too deep", () => {
     const text = "[".repeat(maxDepth + 1) + "]".repeat(maxDepth + 1)
-    expect(findJsonSyntaxError(text)).toEqual({
+    expect(syntaxError(text)).toEqual({
       line: 1,
       column: maxDepth + 1,
       message: "invalid character '[' exceeded max depth"
@@ -124,7 +130,7 @@ describe("findJsonSyntaxError", () => {
   })
 
   it("refuses a key repeated in one object, at the repeat, saying where the first is", () => {
-    expect(findJsonSyntaxError("{\"a\": 1,\n \"b\": 2,\n \"a\": 3}")).toEqual({
+    expect(syntaxError("{\"a\": 1,\n \"b\": 2,\n \"a\": 3}")).toEqual({
       line: 3,
       column: 2,
       message: "duplicate key \"a\" (first at line 1, column 2)"
@@ -132,16 +138,16 @@ describe("findJsonSyntaxError", () => {
   })
 
   it("compares keys as decoded, so an escaped spelling repeats a plain one", () => {
-    expect(findJsonSyntaxError("{\"path\": 1, \"p\\u0061th\": 2}")?.message).toBe(
+    expect(syntaxError("{\"path\": 1, \"p\\u0061th\": 2}")?.message).toBe(
       "duplicate key \"path\" (first at line 1, column 2)"
     )
   })
 
   it("accepts the same key in different objects, nested or side by side", () => {
-    expect(findJsonSyntaxError("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}")).toBeUndefined()
+    expect(syntaxError("{\"a\": {\"a\": 1}, \"b\": [{\"a\": 1}, {\"a\": 2}]}")).toBeUndefined()
   })
 
   it("scans a hundred thousand open brackets without overflowing the stack", () => {
-    expect(findJsonSyntaxError("[".repeat(100_000))?.message).toBe("invalid character '[' exceeded max depth")
+    expect(syntaxError("[".repeat(100_000))?.message).toBe("invalid character '[' exceeded max depth")
   })
 })

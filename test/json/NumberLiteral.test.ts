@@ -5,15 +5,13 @@ import {
   integerWithin,
   isRawJson,
   keepLiteral,
-  overflowsFloat64,
-  parseKeepingNumberLiterals
+  overflowsFloat64
 } from "../../src/json/NumberLiteral.ts"
 
 const uint32 = (value: unknown) => {
   const number = exactNumber(value)
   return number === undefined ? "not a number" : integerWithin(number, 0n, 4294967295n)
 }
-const literal = (text: string) => parseKeepingNumberLiterals(text)
 
 /** JSON number literals, from the grammar: sign, integer part, fraction, exponent. */
 const numberLiteral = fc
@@ -38,52 +36,48 @@ const referenceValue = (text: string): { numerator: bigint; scale: number } => {
   return power >= 0 ? { numerator: digits * 10n ** BigInt(power), scale: 0 } : { numerator: digits, scale: -power }
 }
 
-describe("parseKeepingNumberLiterals", () => {
-  it("keeps each number as a JSON.rawJSON value holding its literal", () => {
-    const parsed = parseKeepingNumberLiterals(`{"a": [1.50]}`) as { a: Array<unknown> }
-    expect(isRawJson(parsed.a[0]) && parsed.a[0].rawJSON).toBe("1.50")
+describe("keepLiteral", () => {
+  it("makes a JSON.rawJSON value holding the literal", () => {
+    const kept = keepLiteral("1.50")
+    expect(isRawJson(kept) && kept.rawJSON).toBe("1.50")
   })
 
-  it("leaves strings, booleans and null alone", () => {
-    expect(parseKeepingNumberLiterals(`["1", true, null]`)).toEqual(["1", true, null])
-  })
-
-  it("throws a SyntaxError on a text that is not JSON, as JSON.parse does", () => {
-    expect(() => parseKeepingNumberLiterals("[1,]")).toThrow(SyntaxError)
+  it("is written out by JSON.stringify exactly as it was written", () => {
+    expect(JSON.stringify({ a: [keepLiteral("1e400"), keepLiteral("-0")] })).toBe(`{"a":[1e400,-0]}`)
   })
 })
 
 describe("exact values of literals", () => {
   it("keeps the literal's text for messages", () => {
-    expect(exactNumber(literal("1.0e+2"))?.text).toBe("1.0e+2")
+    expect(exactNumber(keepLiteral("1.0e+2"))?.text).toBe("1.0e+2")
   })
 
   it("reads a fraction of zeros as an integer", () => {
-    expect(uint32(literal("7.000"))).toBe(7n)
+    expect(uint32(keepLiteral("7.000"))).toBe(7n)
   })
 
   it("reads a negative exponent that leaves no fraction as an integer", () => {
-    expect(uint32(literal("1500e-2"))).toBe(15n)
+    expect(uint32(keepLiteral("1500e-2"))).toBe(15n)
   })
 
   it("reads zero with any exponent, and negative zero, as 0", () => {
-    expect([uint32(literal("0e-7")), uint32(literal("-0.0")), uint32(literal("0e999999999999"))]).toEqual([0n, 0n, 0n])
+    expect([uint32(keepLiteral("0e-7")), uint32(keepLiteral("-0.0")), uint32(keepLiteral("0e999999999999"))]).toEqual([0n, 0n, 0n])
   })
 
   it("finds a fraction beyond double precision", () => {
-    expect(uint32(literal("4294967294.99999999999999999"))).toBe("fraction")
+    expect(uint32(keepLiteral("4294967294.99999999999999999"))).toBe("fraction")
   })
 
   it("finds a fraction one digit past double precision in 1.0000000000000001", () => {
-    expect(uint32(literal("1.0000000000000001"))).toBe("fraction")
+    expect(uint32(keepLiteral("1.0000000000000001"))).toBe("fraction")
   })
 
   it("finds an integer just past the range", () => {
-    expect(uint32(literal("4294967296"))).toBe("out of range")
+    expect(uint32(keepLiteral("4294967296"))).toBe("out of range")
   })
 
   it("finds the bounds of a signed range exactly", () => {
-    const int32 = (text: string) => integerWithin(exactNumber(literal(text))!, -2147483648n, 2147483647n)
+    const int32 = (text: string) => integerWithin(exactNumber(keepLiteral(text))!, -2147483648n, 2147483647n)
     expect([int32("-2147483648"), int32("2147483647"), int32("-2147483649"), int32("2147483648")]).toEqual([
       -2147483648n,
       2147483647n,
@@ -93,7 +87,7 @@ describe("exact values of literals", () => {
   })
 
   it("finds a negative integer out of an unsigned range", () => {
-    expect(uint32(literal("-1e0"))).toBe("out of range")
+    expect(uint32(keepLiteral("-1e0"))).toBe("out of range")
   })
 
   it("agrees with exact BigInt arithmetic on every short literal", () => {
