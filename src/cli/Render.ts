@@ -34,6 +34,7 @@ import {
 import type { ScriptsDirectoryError, WrapperWriteError } from "../wrappers/ScriptStore.ts"
 import type { ResultWriteError } from "./Output.ts"
 import type { Style } from "./Style.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /* Escaping ---------------------------------------------------------------- */
 
@@ -209,11 +210,10 @@ export class OrderedMembers {
 }
 
 /** By code unit, the order the table and Go's sort use (and Go's encoding/json for a map's keys). */
-const byCodeUnit = (left: string, right: string) => (left < right ? -1 : left > right ? 1 : 0)
 
 /** `record`'s members in byte (code unit) order, as dockerd's JSON writes a map keyed by name. */
 export const byteOrdered = (record: Readonly<Record<string, unknown>>): OrderedMembers =>
-  new OrderedMembers(Object.entries(record).sort(([left], [right]) => byCodeUnit(left, right)))
+  new OrderedMembers(Object.entries(record).sort(([left], [right]) => compareBytes(left, right)))
 
 const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null) return false

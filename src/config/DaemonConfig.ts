@@ -12,7 +12,6 @@
  * mistakes: `null` is a mismatch rather than "unset", and runtime fields must
  * be spelled as documented (Go would also take `Path` for `path`).
  */
-import * as Order from "effect/Order"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as SchemaIssue from "effect/SchemaIssue"
@@ -22,6 +21,7 @@ import { type JsonPath, type JsonSyntaxError, parseJson } from "../json/JsonSynt
 import { keepLiteral, overflowsFloat64 } from "../json/NumberLiteral.ts"
 import { ConfigSchemaError, ConfigSyntaxError } from "./Errors.ts"
 import { configPath, excerpt, Problem } from "./Problem.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /** dockerd's `--data-root` default on Linux. */
 export const defaultDataRoot = "/var/lib/docker"
@@ -160,7 +160,7 @@ const topLevelRank = (path: IssuePath): number => daemonJsonKeys.indexOf(path[0]
 const byReportOrder = (left: IssuePath, right: IssuePath): number => {
   const topLevel = topLevelRank(left) - topLevelRank(right)
   if (topLevel !== 0 || left[0] !== "runtimes") return topLevel
-  return Order.String(String(left[1] ?? ""), String(right[1] ?? ""))
+  return compareBytes(String(left[1] ?? ""), String(right[1] ?? ""))
 }
 
 const toProblems = (issue: SchemaIssue.Issue): Array<Problem> =>

@@ -24,6 +24,7 @@ import type { WrapperPlan } from "../wrappers/WrapperScript.ts"
 import { type OverriddenArg, overriddenArgs } from "./OverriddenFlags.ts"
 import { whyNotHandlerName } from "./RuntimeClassHandler.ts"
 import { besideContainerd, shimSearch } from "./ShimSearch.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /* Facts ------------------------------------------------------------------- */
 
@@ -149,7 +150,7 @@ interface Subject {
   readonly runtime: ResolvedRuntime | undefined
 }
 
-const byName = (left: Subject, right: Subject) => (left.name < right.name ? -1 : left.name > right.name ? 1 : 0)
+const byName = (left: Subject, right: Subject) => compareBytes(left.name, right.name)
 
 const subjectsOf = (table: RuntimeTable): ReadonlyArray<Subject> => {
   const subjects: Array<Subject> = table.runtimes.map((runtime) => ({ name: runtime.name, shim: runtime.shim, runtime }))

@@ -46,6 +46,7 @@ import { ConfigWarning, configPath, excerpt, Problem } from "../config/Problem.t
 import type { EnumType, FieldDescriptor, FieldKind, MessageDescriptor, MessageValue } from "./MessageDescriptor.ts"
 import { integerRange } from "./MessageDescriptor.ts"
 import { exactNumber, integerWithin, isRawJson } from "../json/NumberLiteral.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /** A decoded value, with everything found wrong (`problems`) or suspicious (`warnings`) on the way. */
 export interface Decoded<A> {
@@ -98,7 +99,7 @@ const decodeStringMap = (raw: unknown): Result.Result<Record<string, string>, Re
   }
   const entries: Array<readonly [string, string]> = []
   const errors: Array<string> = []
-  for (const [key, entry] of Object.entries(raw).sort(([a], [b]) => (a < b ? -1 : 1))) {
+  for (const [key, entry] of Object.entries(raw).sort(([a], [b]) => compareBytes(a, b))) {
     if (typeof entry === "string") entries.push([key, entry])
     else errors.push(`expected a string for ${JSON.stringify(key)}, got ${describe(entry)}`)
   }
@@ -194,7 +195,7 @@ export const decodeOptions = <M extends MessageDescriptor>(
 ): Decoded<MessageValue<M>> => {
   const byName = new Map(message.fields.map((field) => [asciiLower(field.goName), field]))
   // JavaScript's default sort (UTF-16 code units) is Go's byte order for the ASCII keys that can name a field.
-  const keys = Object.keys(options).sort()
+  const keys = Object.keys(options).sort(compareBytes)
   const fieldOf = (key: string) => byName.get(asciiLower(key))
   const chosen = new Map(
     message.fields.map((field) => [field, chooseKey(field, keys.filter((key) => fieldOf(key) === field))])

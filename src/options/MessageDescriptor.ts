@@ -9,6 +9,7 @@
  * binary encoder can walk the same table.
  */
 import * as Schema from "effect/Schema"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /** A proto3 enum: its short name, and its value names with their numbers. */
 export interface EnumType {
@@ -112,7 +113,7 @@ const isDefault = (kind: FieldKind, value: unknown): boolean => {
 }
 
 const sortedByKey = (record: Readonly<Record<string, string>>): Record<string, string> =>
-  Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : 1)))
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => compareBytes(a, b)))
 
 /**
  * Renders a typed value in the proto3 JSON mapping: JSON names, fields in

@@ -24,6 +24,7 @@ import {
 } from "../names/RuntimeName.ts"
 import { generateShimOptions, runcOptions, type ShimOptions } from "../options/ShimOptions.ts"
 import { planWrapper, scriptsDirectory, type WrapperPlan } from "../wrappers/WrapperScript.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /** How a runtime came to be: built in, a runc-compatible binary, or a shim of its own. */
 export type RuntimeKind = "stock" | "path" | "type"
@@ -232,7 +233,6 @@ const planConfiguredRuntime = (
   return path === "" ? planTypeRuntime(name, runtime, runtimeType) : planPathRuntime(name, runtime, path, options)
 }
 
-const byName = (left: string, right: string) => (left < right ? -1 : left > right ? 1 : 0)
 
 /** The default runtime's name, or the problem with it. An empty name means `runc`. */
 const chooseDefaultRuntime = (config: DaemonConfig): Result.Result<string, Problem> => {
@@ -297,7 +297,7 @@ export const planRuntimes = (
   const planned = new Map<string, PlannedRuntime>()
   for (const name of stockRuntimeNames) planned.set(name, stockRuntime(name, runcFor(stockRuntimeName)))
 
-  const configuredNames = Object.keys(config.runtimes).filter((name) => name !== stockRuntimeName).sort(byName)
+  const configuredNames = Object.keys(config.runtimes).filter((name) => name !== stockRuntimeName).sort(compareBytes)
   for (const name of configuredNames) {
     const outcome = planConfiguredRuntime(name, config.runtimes[name]!, { scriptsDirectory: directory, runcFor })
     if (Result.isSuccess(outcome)) {
@@ -319,7 +319,7 @@ export const planRuntimes = (
     defaultRuntime: defaultRuntime.success,
     cgroupDriver: systemdCgroup ? "systemd" : "cgroupfs",
     scriptsDirectory: directory,
-    runtimes: [...planned.values()].sort((left, right) => byName(left.name, right.name)),
+    runtimes: [...planned.values()].sort((left, right) => compareBytes(left.name, right.name)),
     warnings
   })
 }

@@ -23,6 +23,7 @@ import {
   replacedScriptMessage
 } from "./ScriptTrust.ts"
 import type { WrapperPlan } from "./WrapperScript.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 
 /** The scripts directory could not be created, inspected, repaired or synced, or is not to be trusted. */
 export class ScriptsDirectoryError extends Schema.TaggedError<ScriptsDirectoryError>()("ScriptsDirectoryError", {
@@ -250,7 +251,7 @@ export const removeStaleScripts = Effect.fnUntraced(function*(dir: string, keep:
   const fs = yield* FileSystem.FileSystem
   const listed = yield* Effect.result(fs.readDirectory(dir))
   if (Result.isFailure(listed)) return [`cannot list ${dir} to remove old scripts: ${describeSystemError(listed.failure)}`]
-  const stale = listed.success.filter((name) => !keep.has(name)).sort()
+  const stale = listed.success.filter((name) => !keep.has(name)).sort(compareBytes)
   const failures = yield* Effect.forEach(stale, (name) =>
     fs.remove(posix.join(dir, name), { recursive: true, force: true }).pipe(
       Effect.match({

@@ -26,6 +26,11 @@ describe("planRuntimes: validation of each runtime", () => {
     expect(Result.isSuccess(planRuntimes(daemonConfig(), plainHost))).toBe(true)
   })
 
+  it("lists runtimes in Go's byte order: a name above U+FFFF after one from U+E000", () => {
+    const plan = planOf(withRuntimes({ "\u{1F600}": { path: "/usr/bin/crun" }, "\uE000": { path: "/usr/bin/crun" } }))
+    expect(plan.runtimes.map((runtime) => runtime.name)).toEqual(["io.containerd.runc.v2", "runc", "\uE000", "\u{1F600}"])
+  })
+
   it("reserves the name runc", () => {
     expect(problems(withRuntimes({ runc: { path: "/usr/local/bin/runc" } }))).toEqual([
       { path: "runtimes.runc", message: "runtime name 'runc' is reserved" }
