@@ -17,9 +17,8 @@ import { planWrapper, scriptsDirectory } from "../../src/wrappers/WrapperScript.
 import { fileSystemWith, ownedBy, systemError } from "./fileSystems.ts"
 
 const me = process.geteuid!()
-/** `nobody`: a user other than us, for the real `chown` cases (root only). */
+/** `nobody`: a user other than us, for the real `chown` cases; the suite runs as root, as its private containerd needs. */
 const nobody = 65534
-const asRoot = me === 0
 
 /** A fresh data root, removed when the test ends. */
 const dataRoot = Effect.flatMap(FileSystem.FileSystem, (fs) => fs.makeTempDirectoryScoped({ prefix: "wrappers-" }))
@@ -128,7 +127,7 @@ layer(NodeFileSystem.layer)("prepareScriptsDirectory", (it) => {
       expect(yield* modeOf(dir)).toBe(0o700)
     }))
 
-  it.effect.skipIf(!asRoot)("refuses a directory chowned to nobody, and leaves its mode as it was", () =>
+  it.effect("refuses a directory chowned to nobody, and leaves its mode as it was", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* preparedDirectory
@@ -234,7 +233,7 @@ layer(NodeFileSystem.layer)("installScripts", (it) => {
       expect(replaced[0]?.message).toContain(`it was owned by uid ${me + 1}`)
     }))
 
-  it.effect.skipIf(!asRoot)("rewrites a planted script chowned to nobody, so that we own it again", () =>
+  it.effect("rewrites a planted script chowned to nobody, so that we own it again", () =>
     Effect.gen(function*() {
       const result = yield* afterTampering((path) =>
         Effect.flatMap(FileSystem.FileSystem, (fs) => fs.chown(path, nobody, nobody))
