@@ -11,7 +11,10 @@
  * - `get`: ns per call inside one Effect loop;
  * - `cli-validate`, `cli-version`: whole-process wall time of the CLI;
  * - `run`, `ctr-run`, `check-10`: containers on a private containerd (root only).
- * `--json` prints one JSON object per scenario and line instead of the tables.
+ * `--json` prints one JSON object per scenario and line instead of the tables;
+ * `--only a,b` runs only the sections with those scenarios (`boot-100`,
+ * `boot-realistic`, `reload-1000`, `get`, `plan`, `cli-version`,
+ * `cli-validate`, `run`, `check-10`), for measuring while changing one.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
@@ -58,7 +61,7 @@ import {
 import { serialSetup } from "./serial.ts"
 
 const { values: flags } = parseArgs({
-  options: { runs: { type: "string" }, warmup: { type: "string" }, json: { type: "boolean" } }
+  options: { runs: { type: "string" }, warmup: { type: "string" }, json: { type: "boolean" }, only: { type: "string" } }
 })
 const count = (text: string | undefined, fallback: number, minimum: number): number => {
   if (text === undefined || text === "") return fallback
@@ -71,6 +74,9 @@ const settings: Settings = {
   warmup: count(flags.warmup ?? process.env["BENCH_WARMUP"], 1, 0)
 }
 const json = flags.json === true
+const only = flags.only === undefined ? undefined : new Set(flags.only.split(","))
+/** Whether any of these scenarios is to run. */
+const wanted = (...scenarios: ReadonlyArray<string>) => only === undefined || scenarios.some((name) => only.has(name))
 
 const startedAt = performance.now()
 const scratch = makeScratch()
@@ -160,22 +166,28 @@ const bootScenario = async (scenario: string, label: string, config: DaemonConfi
   report({ scenario: `${scenario}-serial`, summary: pairs.b, runs: settings.runs, probes: execs }, "  dockerd-like serial")
 }
 
-print(header("boot: a new RuntimeRegistry's first boot, real fs and `runc features`", "ms per boot"))
-await bootScenario(
-  "boot-100",
-  "boot-100: 100 runc runtimes, 50 with --root (5 scripts)",
-  scratch.config("boot-100", boot100Runtimes)
-)
-await bootScenario(
-  "boot-realistic",
-  "boot-realistic: crun, runc --debug, kata, gvisor",
-  scratch.config("realistic", realisticRuntimes)
-)
+if (wanted("boot-100", "boot-realistic")) {
+  print(header("boot: a new RuntimeRegistry's first boot, real fs and `runc features`", "ms per boot"))
+}
+if (wanted("boot-100")) {
+  await bootScenario(
+    "boot-100",
+    "boot-100: 100 runc runtimes, 50 with --root (5 scripts)",
+    scratch.config("boot-100", boot100Runtimes)
+  )
+}
+if (wanted("boot-realistic")) {
+  await bootScenario(
+    "boot-realistic",
+    "boot-realistic: crun, runc --debug, kata, gvisor",
+    scratch.config("realistic", realisticRuntimes)
+  )
+}
 
 // Reload ------------------------------------------------------------------------
 
-print(header("reload: the same configuration again, every script in place, no binary changed", "ms per reload"))
-{
+if (wanted("reload-1000")) {
+  print(header("reload: the same configuration again, every script in place, no binary changed", "ms per reload"))
   const config = scratch.config("reload-1000", reload1000Runtimes)
   const live = await newRegistry()
   try {
@@ -194,8 +206,8 @@ print(header("reload: the same configuration again, every script in place, no bi
 
 // get ---------------------------------------------------------------------------
 
-print(header("get on a booted registry, inside one Effect loop", "ns per call"))
-{
+if (wanted("get")) {
+  print(header("get on a booted registry, inside one Effect loop", "ns per call"))
   const live = await newRegistry()
   try {
     await Effect.runPromise(live.registry.boot(scratch.config("get", boot100Runtimes)))
@@ -221,22 +233,24 @@ print(header("get on a booted registry, inside one Effect loop", "ns per call"))
 
 // Planning ----------------------------------------------------------------------
 
-print(header("planRuntimes alone: 1/3 path, 1/3 path + runtimeArgs, 1/3 runtimeType + options", "ms per plan"))
-for (const [size, perBatch] of [[100, 50], [1000, 5]] as const) {
-  const config = mixedConfig(size)
-  const result = planRuntimes(config, host)
-  if (Result.isFailure(result)) throw new Error(result.failure.message)
-  const summary = await millisPerOp(settings, () => {
-    for (let i = 0; i < perBatch; i++) planRuntimes(config, host)
-  }, perBatch)
-  print(row(`${size} runtimes (${result.success.runtimes.length} planned)`, summary, 3))
+if (wanted("plan")) {
+  print(header("planRuntimes alone: 1/3 path, 1/3 path + runtimeArgs, 1/3 runtimeType + options", "ms per plan"))
+  for (const [size, perBatch] of [[100, 50], [1000, 5]] as const) {
+    const config = mixedConfig(size)
+    const result = planRuntimes(config, host)
+    if (Result.isFailure(result)) throw new Error(result.failure.message)
+    const summary = await millisPerOp(settings, () => {
+      for (let i = 0; i < perBatch; i++) planRuntimes(config, host)
+    }, perBatch)
+    print(row(`${size} runtimes (${result.success.runtimes.length} planned)`, summary, 3))
+  }
 }
 
 // CLI ---------------------------------------------------------------------------
 
 const bin = fileURLToPath(new URL("../bin/oci-runtimes.mjs", import.meta.url))
-print(header("CLI: `node bin/oci-runtimes.mjs …` as a child process", "ms wall time"))
-{
+if (wanted("cli-version", "cli-validate")) {
+  print(header("CLI: `node bin/oci-runtimes.mjs …` as a child process", "ms wall time"))
   const realisticJson = scratch.daemonJson("cli-realistic", realisticRuntimes)
   const cases = [
     ["cli-version", "--version", ["--version"], 0],
@@ -247,7 +261,7 @@ print(header("CLI: `node bin/oci-runtimes.mjs …` as a child process", "ms wall
       distinctArgvs(scratch.config("cli-realistic", realisticRuntimes))
     ]
   ] as const
-  for (const [scenario, label, args, probes] of cases) {
+  for (const [scenario, label, args, probes] of cases.filter(([scenario]) => wanted(scenario))) {
     const run = () => spawnSync(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"] })
     const status = run().status
     report({ scenario, summary: await millisPerOp(settings, run), runs: settings.runs, probes }, `${label} (exit ${status})`)
@@ -256,10 +270,8 @@ print(header("CLI: `node bin/oci-runtimes.mjs …` as a child process", "ms wall
 
 // run and check -----------------------------------------------------------------
 
-print(header("`oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
-if (process.getuid?.() !== 0) {
-  print(note("skipped: running containers needs root"))
-} else {
+/** `run` beside `ctr run --rm`, and `check` of 10 runtimes, on one private containerd. */
+const runAndCheck = async () => {
   const containerdDir = join(scratch.dir, "containerd")
   mkdirSync(containerdDir)
   const containerd = await startContainerd(containerdDir)
@@ -293,6 +305,12 @@ if (process.getuid?.() !== 0) {
   } finally {
     await containerd.stop()
   }
+}
+
+if (wanted("run", "check-10")) {
+  print(header("`oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
+  if (process.getuid?.() !== 0) print(note("skipped: running containers needs root"))
+  else await runAndCheck()
 }
 
 scratch.remove()
