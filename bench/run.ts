@@ -113,6 +113,7 @@ const countingRunner = Layer.effect(ProbeRunner.ProbeRunner)(
 const platform = Layer.mergeAll(
   HostFacts.layer,
   PathLookup.layer,
+  FileIdentity.layer,
   FeatureProbe.layerFromServices.pipe(
     Layer.provide(Layer.mergeAll(countingRunner, PathLookup.layer, FileIdentity.layer))
   )

@@ -22,6 +22,7 @@ import * as References from "effect/References"
 import { socketPathOf } from "../containerd/Address.ts"
 import { identifierRule, isValidIdentifier, whyNotIdentifier } from "../containerd/Identifiers.ts"
 import * as FeatureProbe from "../features/FeatureProbe.ts"
+import * as FileIdentity from "../host/FileIdentity.ts"
 import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
@@ -260,6 +261,7 @@ export type MainServices =
   | HostFacts.HostFacts
   | PathLookup.PathLookup
   | FeatureProbe.FeatureProbe
+  | FileIdentity.FileIdentity
   | Command.Environment
 
 /**
@@ -299,6 +301,7 @@ export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
   HostFacts.layer,
   PathLookup.layer,
   FeatureProbe.layer,
+  FileIdentity.layer,
   Output.layer
 ).pipe(Layer.provideMerge(NodeServices.layer))
 

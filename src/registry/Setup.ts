@@ -14,6 +14,7 @@ import type { DaemonConfig } from "../config/DaemonConfig.ts"
 import { ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
 import { type Argv, argvKey, FeatureProbe, type ProbeAllOptions, type ProbeOutcome } from "../features/FeatureProbe.ts"
 import type { Features } from "../features/Features.ts"
+import type { FileIdentity } from "../host/FileIdentity.ts"
 import { HostFacts } from "../host/HostFacts.ts"
 import {
   effectiveUid,
@@ -67,7 +68,7 @@ export interface SetupOptions {
 
 export type SetupError = InvalidRuntimeConfig | ScriptsDirectoryError | WrapperWriteError
 
-export type SetupServices = HostFacts | FeatureProbe | FileSystem.FileSystem
+export type SetupServices = HostFacts | FeatureProbe | FileSystem.FileSystem | FileIdentity
 
 /**
  * Prepares the scripts directory and installs every script the plan names;

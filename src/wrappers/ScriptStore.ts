@@ -12,9 +12,9 @@ import * as FileSystem from "effect/FileSystem"
 import type { PlatformError } from "effect/PlatformError"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { FileIdentity } from "../host/FileIdentity.ts"
 import { describeSystemError } from "../host/SystemError.ts"
 import {
-  identityOf,
   judgeScript,
   judgeScriptsDirectory,
   type Owner,
@@ -145,49 +145,55 @@ const writeAtomically = (fs: FileSystem.FileSystem, path: string, bytes: Uint8Ar
 }
 
 /**
- * The identity (see `identityOf`) of each script as last written or verified
- * by this process, by path: a long-lived caller (the registry) keeps one
- * across setups, so a reload re-reads only scripts that changed since.
+ * The identity (`FileIdentity.identifyEntries`: inode, type, mode, owner,
+ * size, modification and status-change times) of each script as last written
+ * or verified by this process, by path. A script showing the same identity
+ * since has been neither replaced (a new file is a new inode) nor written to
+ * or chmod-ed (that moves its times), except by root, whose changes we cannot
+ * stop anyway; so a long-lived caller (the registry) keeps one across setups,
+ * and a reload reads only the scripts that changed since.
  */
 export type VerifiedScripts = Map<string, string>
 
 /**
  * Hands out an existing script only after checking it as `ScriptTrust` says
- * (metadata from `lstat`, then the content byte for byte, unless `verified`
- * shows this very file was checked before), and writes it otherwise. The
- * directory must have been prepared first, so that nobody can swap the file
- * between the check and the read.
+ * (metadata from `lstat`, then the content byte for byte), and writes it
+ * otherwise; either way `verified` then holds its identity. The identity is
+ * taken before the checks it vouches for, so a change in between shows at the
+ * next setup. The directory must have been prepared first, so that nobody can
+ * swap the file between the check and the read.
  */
 const ensureScript = (
   fs: FileSystem.FileSystem,
+  files: FileIdentity,
   owner: Owner,
   verified: VerifiedScripts,
   { plan, runtimeName }: ScriptRequest
 ) => {
   const bytes = utf8.encode(plan.content)
-  const remember = Effect.flatMap(fs.lstat(plan.path), (info) => Effect.sync(() => verified.set(plan.path, identityOf(info))))
+  const identify = Effect.map(files.identifyEntries([plan.path]), ([identity]) => identity)
+  const remember = (identity: string | undefined) =>
+    Effect.sync(() => identity === undefined ? verified.delete(plan.path) : verified.set(plan.path, identity))
   const write = (outcome: ScriptOutcome) =>
-    writeAtomically(fs, plan.path, bytes).pipe(Effect.andThen(remember), Effect.as(outcome))
-  const compare = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
-    const identity = identityOf(facts)
-    if (verified.get(plan.path) === identity) return Effect.succeed(kept)
-    return Effect.flatMap(fs.readFile(plan.path), (content) => {
-      if (!sameBytes(content, bytes)) return write({ _tag: "Replaced", reason: "its content differed" })
-      verified.set(plan.path, identity)
-      return Effect.succeed(kept)
-    })
-  }
-  const check = (facts: FileSystem.File.Info): Effect.Effect<ScriptOutcome, PlatformError> => {
+    writeAtomically(fs, plan.path, bytes).pipe(Effect.andThen(identify), Effect.flatMap(remember), Effect.as(outcome))
+  const compare = (identity: string | undefined): Effect.Effect<ScriptOutcome, PlatformError> =>
+    Effect.flatMap(fs.readFile(plan.path), (content) =>
+      sameBytes(content, bytes)
+        ? Effect.as(remember(identity), kept)
+        : write({ _tag: "Replaced", reason: "its content differed" }))
+  const check = (identity: string | undefined, facts: FileSystem.File.Info) => {
     const verdict = judgeScript(facts, owner, bytes.length)
-    return verdict._tag === "Replace" ? write({ _tag: "Replaced", reason: verdict.reason }) : compare(facts)
+    return verdict._tag === "Replace" ? write({ _tag: "Replaced", reason: verdict.reason }) : compare(identity)
   }
-  return fs.lstat(plan.path).pipe(
-    Effect.matchEffect({
-      onFailure: (error) => isNotFound(error) ? write(written) : Effect.fail(error),
-      onSuccess: check
-    }),
-    Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: describeSystemError(error) }))
-  )
+  return Effect.flatMap(identify, (identity) =>
+    fs.lstat(plan.path).pipe(
+      Effect.matchEffect({
+        onFailure: (error) => isNotFound(error) ? write(written) : Effect.fail(error),
+        onSuccess: (facts) => check(identity, facts)
+      })
+    )).pipe(
+      Effect.mapError((error) => new WrapperWriteError({ runtimeName, path: plan.path, reason: describeSystemError(error) }))
+    )
 }
 
 /**
@@ -215,7 +221,9 @@ export interface ReplacedScript {
  * `dir`, each distinct path once and many at a time, and when any name was
  * created or replaced, syncs the directory once at the end so the renames are
  * durable. Returns the scripts that had to be rewritten, in request order.
- * `verified` is updated to describe exactly the requested scripts.
+ * Scripts `verified` already holds are looked at in one sweep first, and
+ * only those whose identity changed are checked again. `verified` is updated
+ * to describe exactly the requested scripts.
  */
 export const installScripts = Effect.fnUntraced(function*(
   dir: string,
@@ -224,10 +232,14 @@ export const installScripts = Effect.fnUntraced(function*(
   verified: VerifiedScripts = new Map()
 ) {
   const fs = yield* FileSystem.FileSystem
+  const files = yield* FileIdentity
   const unique = distinctPaths(requests)
-  const requested = new Set(unique.map((request) => request.plan.path))
+  const paths = unique.map((request) => request.plan.path)
+  const requested = new Set(paths)
   for (const path of verified.keys()) if (!requested.has(path)) verified.delete(path)
-  const outcomes = yield* Effect.forEach(unique, (request) => ensureScript(fs, owner, verified, request), {
+  const now = verified.size === 0 ? [] : yield* files.identifyEntries(paths)
+  const changed = unique.filter((request, i) => now[i] === undefined || now[i] !== verified.get(request.plan.path))
+  const outcomes = yield* Effect.forEach(changed, (request) => ensureScript(fs, files, owner, verified, request), {
     concurrency: scriptConcurrency
   })
   if (outcomes.some((outcome) => outcome._tag !== "Kept")) {
@@ -235,7 +247,7 @@ export const installScripts = Effect.fnUntraced(function*(
   }
   return outcomes.flatMap((outcome, i): Array<ReplacedScript> =>
     outcome._tag === "Replaced"
-      ? [{ runtimeName: unique[i]!.runtimeName, message: replacedScriptMessage(unique[i]!.plan.path, outcome.reason) }]
+      ? [{ runtimeName: changed[i]!.runtimeName, message: replacedScriptMessage(changed[i]!.plan.path, outcome.reason) }]
       : []
   )
 })

@@ -14,7 +14,7 @@ import * as Option from "effect/Option"
 export const ownerOnly = 0o700
 
 /** What a verdict needs from an `lstat`. */
-export type Facts = Pick<FileSystem.File.Info, "type" | "mode" | "uid" | "size" | "dev" | "ino" | "mtime">
+export type Facts = Pick<FileSystem.File.Info, "type" | "mode" | "uid" | "size">
 
 /** Permission bits, and setuid, setgid and sticky. */
 const permissions = (facts: Facts): number => facts.mode & 0o7777
@@ -87,14 +87,3 @@ export const judgeScript = (facts: Facts, owner: Owner, expectedBytes: number): 
 /** Why an existing script was rewritten, for the table's warnings. */
 export const replacedScriptMessage = (path: string, reason: string): string =>
   `wrapper script ${path} was rewritten: ${reason}`
-
-/**
- * A script file's identity: which inode it is, and its size, modification
- * time, mode and owner. A script verified once and showing the same identity
- * since has not been replaced (a new file is a new inode) nor written to (that
- * moves the modification time) by anyone but root, whose changes we cannot
- * stop anyway; so its content need not be read again.
- */
-export const identityOf = (facts: Facts): string =>
-  [facts.dev, Option.getOrUndefined(facts.ino), facts.size, Option.getOrUndefined(facts.mtime)?.getTime(), facts.mode, ownerOf(facts)]
-    .join(":")

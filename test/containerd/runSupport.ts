@@ -16,6 +16,7 @@ import * as FeatureProbe from "../../src/features/FeatureProbe.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
 import * as Registry from "../../src/registry/Registry.ts"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 export const runc = "/usr/sbin/runc"
 export const address = () => inject("containerdAddress")
@@ -84,6 +85,6 @@ export const withRegistry = (config: DaemonConfig, client: Layer.Layer<Container
     yield* Effect.flatMap(Registry.RuntimeRegistry, (registry) => registry.reload(config))
     return yield* effect
   }).pipe(Effect.provide(Layer.mergeAll(Registry.layer({ probeOnly: [] }), client).pipe(
-    Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer)),
+    Layer.provideMerge(Layer.mergeAll(HostFacts.layer, PathLookup.layer, FeatureProbe.layer, FileIdentity.layer)),
     Layer.provideMerge(NodeServices.layer)
   )))

@@ -13,10 +13,12 @@ import { ProbeError } from "../../src/features/ProbeError.ts"
 import { planWrapper } from "../../src/wrappers/WrapperScript.ts"
 import { executable, listing, scriptedProbe } from "../registry/harness.ts"
 import { checkNames, checkOf, runtimeOf, sandbox } from "./harness.ts"
+import * as Layer from "effect/Layer"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 const withArgs = (args: ReadonlyArray<string>, path = "/usr/sbin/runc") => ({ runtimes: { custom: { path, runtimeArgs: args } } })
 
-layer(NodeFileSystem.layer, { excludeTestServices: true })("doctor", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer), { excludeTestServices: true })("doctor", (it) => {
   describe("shim", () => {
     it.effect("a shim on PATH passes, saying where it was found", () =>
       Effect.gen(function*() {

@@ -34,6 +34,7 @@ import {
   withRegistry
 } from "./harness.ts"
 import { daemonConfig, plain, runcShimOptions } from "./support.ts"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 /** A probe that answers at once, except for `/slow`: it says when it starts, then waits for `release`. */
 const slowProbe = Effect.gen(function*() {
@@ -47,7 +48,7 @@ const slowProbe = Effect.gen(function*() {
   return { probe, release, started }
 })
 
-layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer), { excludeTestServices: true })("RuntimeRegistry over test layers", (it) => {
   it.effect("boot removes what the new table does not name: scripts of a previous run, stray directories, temporary files", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
@@ -675,7 +676,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("RuntimeRegistry over
 
 /** The real thing: the host's facts, the real `runc features`, PATH from the environment. */
 const realRegistry = Registry.layer().pipe(
-  Layer.provide(Layer.mergeAll(HostFacts.layer, FeatureProbe.layer, PathLookup.layer)),
+  Layer.provide(Layer.mergeAll(HostFacts.layer, FeatureProbe.layer, PathLookup.layer, FileIdentity.layer)),
   Layer.provideMerge(NodeServices.layer)
 )
 

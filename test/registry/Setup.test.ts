@@ -13,6 +13,7 @@ import { setupRuntimes } from "../../src/registry/Setup.ts"
 import { WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 import { fileSystemWith, systemError } from "../wrappers/fileSystems.ts"
 import { plainHost, withRuntimes } from "./support.ts"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 const features = { ociVersionMin: "1.0.0" }
 
@@ -25,7 +26,12 @@ const scripted = () => {
       [argvKey(["/usr/bin/youki"]), features]
     ])
   )
-  const services = Layer.mergeAll(probe.layer, HostFacts.layerFixed(plainHost), FileSystem.layerNoop({}))
+  const services = Layer.mergeAll(
+    probe.layer,
+    HostFacts.layerFixed(plainHost),
+    FileSystem.layerNoop({}),
+    FileIdentity.layerFrom(() => undefined)
+  )
   return { probe, services }
 }
 
@@ -88,7 +94,8 @@ describe("setupRuntimes with failing probes", () => {
   const services = Layer.mergeAll(
     ScriptedFeatureProbe.make(new Map()).layer,
     HostFacts.layerFixed(plainHost),
-    FileSystem.layerNoop({})
+    FileSystem.layerNoop({}),
+    FileIdentity.layerFrom(() => undefined)
   )
 
   it.effect("names the runtimes behind each failed probe with work linear in the runtimes", () =>
@@ -106,7 +113,7 @@ describe("setupRuntimes with failing probes", () => {
     }).pipe(Effect.provide(services)))
 })
 
-layer(NodeFileSystem.layer, { excludeTestServices: true })("setupRuntimes writing scripts", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer), { excludeTestServices: true })("setupRuntimes writing scripts", (it) => {
   /**
    * A configuration of one wrapper runtime in a fresh data root, and a probe
    * that says when it starts, then runs `answer` (and says if interrupted).

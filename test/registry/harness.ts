@@ -16,6 +16,7 @@ import { type Argv, argvKey, type FeatureProbe } from "../../src/features/Featur
 import type { ProbeError } from "../../src/features/ProbeError.ts"
 import type { Features } from "../../src/features/Features.ts"
 import * as ScriptedFeatureProbe from "../../src/features/ScriptedFeatureProbe.ts"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
 import * as Registry from "../../src/registry/Registry.ts"
@@ -57,7 +58,8 @@ export const testRegistry = (options: TestRegistryOptions = {}): Layer.Layer<Reg
         Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { PATH: options.path ?? "" } })))
       )
     )),
-    Layer.provide(options.fileSystem ?? NodeFileSystem.layer)
+    Layer.provide(options.fileSystem ?? NodeFileSystem.layer),
+    Layer.provide(FileIdentity.layer)
   )
 
 const denied = (method: string, path: string) =>

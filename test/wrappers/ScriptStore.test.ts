@@ -15,6 +15,8 @@ import {
 } from "../../src/wrappers/ScriptStore.ts"
 import { planWrapper, scriptsDirectory } from "../../src/wrappers/WrapperScript.ts"
 import { fileSystemWith, ownedBy, systemError } from "./fileSystems.ts"
+import * as Layer from "effect/Layer"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 const me = process.geteuid!()
 /** `nobody`: a user other than us, for the real `chown` cases; the suite runs as root, as its private containerd needs. */
@@ -41,7 +43,7 @@ const crunRequest = (dir: string, args: ReadonlyArray<string> = ["--debug"]): Sc
   plan: planWrapper(dir, "crun", "/usr/bin/crun", args)
 })
 
-layer(NodeFileSystem.layer)("prepareScriptsDirectory", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("prepareScriptsDirectory", (it) => {
   it.effect("creates the directory, and missing parents, with mode 0700 and no warning", () =>
     Effect.gen(function*() {
       const dir = scriptsDirectory(posix.join(yield* dataRoot, "not-yet"))
@@ -139,7 +141,7 @@ layer(NodeFileSystem.layer)("prepareScriptsDirectory", (it) => {
     }))
 })
 
-layer(NodeFileSystem.layer)("installScripts", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (it) => {
   it.effect("writes the planned script with mode 0700, owned by us, and leaves no temporary file", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
@@ -383,6 +385,53 @@ layer(NodeFileSystem.layer)("installScripts", (it) => {
       expect(yield* fs.readFileString(request.plan.path)).toBe(request.plan.content)
     }))
 
+  /** A file system counting every `lstat`, the one call each script checked costs first. */
+  const countingLstats = () => {
+    const looked: Array<string> = []
+    const layer = fileSystemWith((real) => ({
+      lstat: (path) => Effect.andThen(Effect.sync(() => looked.push(path)), real.lstat(path))
+    }))
+    return { looked, layer }
+  }
+
+  it.effect("with a record of earlier checks, confirms unchanged scripts by their identity alone, without the file system", () =>
+    Effect.gen(function*() {
+      const dir = yield* preparedDirectory
+      const requests = [crunRequest(dir), crunRequest(dir, ["--other"])]
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, requests, me, verified)
+      const { layer, looked } = countingLstats()
+      expect(yield* installScripts(dir, requests, me, verified).pipe(Effect.provide(layer))).toEqual([])
+      expect(looked).toEqual([])
+    }))
+
+  it.effect("with a record of earlier checks, rewrites a script whose mode was changed since", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* preparedDirectory
+      const request = crunRequest(dir)
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, [request], me, verified)
+      yield* fs.chmod(request.plan.path, 0o777)
+      const replaced = yield* installScripts(dir, [request], me, verified)
+      expect(replaced.map((script) => script.message)).toEqual([
+        `wrapper script ${request.plan.path} was rewritten: it had mode 0777`
+      ])
+      expect(yield* modeOf(request.plan.path)).toBe(0o700)
+    }))
+
+  it.effect("with a record of earlier checks, writes a script removed since", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* preparedDirectory
+      const request = crunRequest(dir)
+      const verified = new Map<string, string>()
+      yield* installScripts(dir, [request], me, verified)
+      yield* fs.remove(request.plan.path)
+      expect(yield* installScripts(dir, [request], me, verified)).toEqual([])
+      expect(yield* fs.readFileString(request.plan.path)).toBe(request.plan.content)
+    }))
+
   it.effect("the record of earlier checks ends up naming exactly the scripts last requested", () =>
     Effect.gen(function*() {
       const dir = yield* preparedDirectory
@@ -414,7 +463,7 @@ layer(NodeFileSystem.layer)("installScripts", (it) => {
     }))
 })
 
-layer(NodeFileSystem.layer)("removeStaleScripts", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("removeStaleScripts", (it) => {
   it.effect("removes every entry not named, directories and temporary files included, and keeps the named", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem

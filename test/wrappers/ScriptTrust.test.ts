@@ -1,16 +1,13 @@
 import { describe, expect, it } from "@effect/vitest"
 import * as ByteSize from "effect/ByteSize"
 import * as Option from "effect/Option"
-import { type Facts, identityOf, judgeScript, judgeScriptsDirectory } from "../../src/wrappers/ScriptTrust.ts"
+import { type Facts, judgeScript, judgeScriptsDirectory } from "../../src/wrappers/ScriptTrust.ts"
 
 const facts = (overrides: Partial<Facts> = {}): Facts => ({
   type: "Directory",
   mode: 0o40700,
   uid: Option.some(0),
   size: ByteSize.bytes(4096),
-  dev: 1n,
-  ino: Option.some(2n),
-  mtime: Option.some(new Date(1_000)),
   ...overrides
 })
 
@@ -51,20 +48,5 @@ describe("judgeScript", () => {
     ["a file of another size", script({ size: ByteSize.bytes(11) }), "its content differed"]
   ])("replaces %s", (_, found, reason) => {
     expect(judgeScript(found, 0, 10)).toEqual({ _tag: "Replace", reason })
-  })
-})
-
-describe("identityOf", () => {
-  it("changes with the inode, the size, the modification time, the mode and the owner", () => {
-    const base = identityOf(script())
-    const changed = [
-      script({ ino: Option.some(3n) }),
-      script({ size: ByteSize.bytes(11) }),
-      script({ mtime: Option.some(new Date(1_001)) }),
-      script({ mode: 0o100755 }),
-      script({ uid: Option.some(1) })
-    ].map(identityOf)
-    for (const identity of changed) expect(identity).not.toBe(base)
-    expect(identityOf(script())).toBe(base)
   })
 })

@@ -6,6 +6,8 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import { installScripts, prepareScriptsDirectory } from "../../src/wrappers/ScriptStore.ts"
 import { planWrapper, scriptsDirectory } from "../../src/wrappers/WrapperScript.ts"
+import * as Layer from "effect/Layer"
+import * as FileIdentity from "../../src/host/FileIdentity.ts"
 
 /** Every shell-special character the wrapper must pass through untouched. */
 const hostile = [
@@ -24,7 +26,7 @@ const hostile = [
   "--"
 ]
 
-layer(NodeFileSystem.layer)("wrapper script", (it) => {
+layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("wrapper script", (it) => {
   it.effect("hands the runtime every config arg, then every caller arg, byte for byte", () =>
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
