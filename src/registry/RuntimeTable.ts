@@ -11,6 +11,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { ConfigWarning } from "../config/Problem.ts"
 import type { Features } from "../features/Features.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
 import { isPermissibleContainerdRuntimeName } from "../names/RuntimeName.ts"
 import type { ShimOptions } from "../options/ShimOptions.ts"
 import type { CgroupDriver, PlannedRuntime, RuntimePlan } from "./RuntimePlan.ts"
@@ -24,8 +25,8 @@ export interface RuntimeTable {
   readonly defaultRuntime: string
   readonly cgroupDriver: CgroupDriver
   /**
-   * Every configured and stock runtime, sorted by name (code unit order, as
-   * the plan sorts them), each name once. An array rather than a map so the
+   * Every configured and stock runtime, sorted by name (Go's byte order,
+   * `compareBytes`, as the plan sorts them), each name once. An array rather than a map so the
    * table survives JSON; look a name up with `runtimeNamed`.
    */
   readonly runtimes: ReadonlyArray<ResolvedRuntime>
@@ -58,7 +59,8 @@ export const completePlan = (
  * A binary search over the name-sorted `runtimes`: `get` runs for every
  * container and a table may hold thousands of runtimes, so a lookup costs
  * O(log n) rather than a scan, without keeping a map that JSON would drop.
- * Names compare by code unit, the order the plan sorts them in.
+ * Names compare as the plan sorts them, in byte order: JavaScript's `<`
+ * disagrees with it for names above U+FFFF and would miss some of them.
  */
 export const runtimeNamed = (table: RuntimeTable, name: string): ResolvedRuntime | undefined => {
   const { runtimes } = table
@@ -67,8 +69,9 @@ export const runtimeNamed = (table: RuntimeTable, name: string): ResolvedRuntime
   while (low <= high) {
     const middle = (low + high) >>> 1
     const candidate = runtimes[middle]!
-    if (candidate.name === name) return candidate
-    if (candidate.name < name) low = middle + 1
+    const order = compareBytes(candidate.name, name)
+    if (order === 0) return candidate
+    if (order < 0) low = middle + 1
     else high = middle - 1
   }
   return undefined

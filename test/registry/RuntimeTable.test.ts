@@ -70,6 +70,12 @@ describe("runtimeNamed", () => {
     expect(runtimeNamed(table, name)).toBeUndefined()
   })
 
+  it("finds names that sort differently by code point and by UTF-16 unit (U+E000… and above U+FFFF)", () => {
+    const names = ["\uE000", "\uFFFD", "\u{1F600}", "\u{10000}x", "a\uE000", "a\u{1F600}"]
+    const mixed = tableOf(withRuntimes(Object.fromEntries(names.map((name) => [name, { path: "/usr/bin/crun" }]))))
+    for (const name of names) expect(runtimeNamed(mixed, name)?.name).toBe(name)
+  })
+
   it("finds a runtime among thousands", () => {
     const runtimes = Object.fromEntries(Array.from({ length: 3000 }, (_, i) => [`r${i}`, { path: `/usr/bin/r${i}` }]))
     const large = tableOf(withRuntimes(runtimes))
