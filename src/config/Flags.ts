@@ -10,6 +10,7 @@
  * the others, so an administrator never runs a runtime other than the one
  * they think they configured.
  */
+import { compareBytes } from "../names/ByteOrder.ts"
 import { stockRuntimeName } from "../names/RuntimeName.ts"
 import type { DaemonConfig, DaemonJsonKey, RuntimeConfig } from "./DaemonConfig.ts"
 import { configPath, Problem } from "./Problem.ts"
@@ -118,7 +119,7 @@ const conflictProblems = (
       }]
       : []
   )
-  const conflicts = [...settings, ...runtimes].sort((left, right) => left.key < right.key ? -1 : 1)
+  const conflicts = [...settings, ...runtimes].sort((left, right) => compareBytes(left.key, right.key))
   if (conflicts.length === 0) return []
   const described = conflicts.map((conflict) =>
     `${conflict.key}: (from flag: ${conflict.fromFlag}, from file: ${conflict.fromFile})`
