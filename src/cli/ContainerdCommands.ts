@@ -20,7 +20,7 @@ import { printWarnings, reportFailure } from "./Commands.ts"
 import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
-import { loadConfig, refuseFlagProblems } from "./Pipeline.ts"
+import { loadConfig } from "./Pipeline.ts"
 import { checkJson, checkText } from "./CheckRender.ts"
 import { formatJson, warningLine } from "./Render.ts"
 
@@ -67,8 +67,7 @@ const ignoredFlags = (options: CliOptions): ReadonlyArray<ConfigWarning> => [
 const setUpRegistry = (options: CliOptions) =>
   Effect.gen(function*() {
     const loaded = yield* loadConfig(options)
-    yield* refuseFlagProblems(loaded)
-    const table = yield* (yield* Registry.RuntimeRegistry).reload(loaded.config)
+    const table = yield* (yield* Registry.RuntimeRegistry).reload(loaded.config, { upstreamProblems: loaded.flagProblems })
     yield* printWarnings([...ignoredFlags(options), ...table.warnings])
     return table
   })

@@ -65,18 +65,5 @@ export const loadConfig = (options: CliOptions): Effect.Effect<Loaded, LoadError
     return { file: loaded.file, config, flagProblems: problems }
   })
 
-/**
- * For a command that sets the runtimes up through a registry, whose reload
- * takes a configuration only: flags with problems fail as `setUp` fails them,
- * in one error with the configuration's own problems, before the registry
- * writes or probes anything. (Problems fail the plan, so nothing is set up here.)
- */
-export const refuseFlagProblems = (
-  loaded: Loaded
-): Effect.Effect<void, SetupError, SetupServices> =>
-  loaded.flagProblems.length === 0
-    ? Effect.void
-    : Effect.asVoid(setupRuntimes(loaded.config, { probeOnly: [], upstreamProblems: loaded.flagProblems }))
-
 /** The probe settings the flags ask for. */
 export const probeOptions = (options: CliOptions) => ({ timeout: options.probeTimeout })

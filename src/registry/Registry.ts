@@ -19,7 +19,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import * as Semaphore from "effect/Semaphore"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import { ConfigWarning, configPath } from "../config/Problem.ts"
+import { ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
 import type { Features } from "../features/Features.ts"
 import { PathLookup } from "../host/PathLookup.ts"
 import { removeStaleScripts, type VerifiedScripts } from "../wrappers/ScriptStore.ts"
@@ -46,6 +46,11 @@ export class RuntimesNotSetUp extends Schema.TaggedError<RuntimesNotSetUp>()("Ru
 
 export type GetError = UnknownRuntime | RuntimePathLookupError | RuntimesNotSetUp
 
+/** What a caller found wrong before the configuration got here (bad flags): fails the setup with the configuration's own problems. */
+export interface SetupRequest {
+  readonly upstreamProblems?: ReadonlyArray<Problem> | undefined
+}
+
 export interface RuntimeRegistry {
   /**
    * First setup: sets up as `reload` does, then, once the new table is in
@@ -54,14 +59,14 @@ export interface RuntimeRegistry {
    * be removed is a warning of the returned table. On failure nothing is
    * removed and the previous table, if any, stays in force.
    */
-  readonly boot: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
+  readonly boot: (config: DaemonConfig, request?: SetupRequest) => Effect.Effect<RuntimeTable, SetupError>
   /**
    * Later setups: missing scripts are written, existing ones verified (and
    * rewritten when not exactly ours), none removed, since running containers
    * may still use scripts of earlier configurations. On failure the previous
    * table stays in force.
    */
-  readonly reload: (config: DaemonConfig) => Effect.Effect<RuntimeTable, SetupError>
+  readonly reload: (config: DaemonConfig, request?: SetupRequest) => Effect.Effect<RuntimeTable, SetupError>
   /** The shim and options for a runtime name (`""`: the default), after its pre-flight check. */
   readonly get: (name: string) => Effect.Effect<RuntimeChoice, GetError>
   /**
@@ -97,8 +102,14 @@ const scriptNames = (table: RuntimeTable): ReadonlySet<string> =>
 
 const notSetUp = Effect.fail(new RuntimesNotSetUp())
 
-/** What an embedder may set for every setup of a registry. */
-export type RegistryOptions = Omit<SetupOptions, "scripts" | "verifiedScripts">
+/**
+ * What an embedder may set for every setup of a registry. `scripts` is
+ * `"keep"` (the default: scripts written and verified, and removed by `boot`
+ * once no table names them) or `"none"` (nothing written or removed; the
+ * tables still name the scripts where they would be), for a registry that
+ * must not touch the file system, such as a test's.
+ */
+export type RegistryOptions = Omit<SetupOptions, "verifiedScripts" | "upstreamProblems">
 
 /** A registry with no table yet; `boot` sets the first one up. */
 export const layer = (
@@ -191,11 +202,14 @@ export const layer = (
         })
       })
 
+    const scripts = options.scripts ?? "keep"
+
     const setup = (
       config: DaemonConfig,
+      request: SetupRequest | undefined,
       afterSwap: (table: RuntimeTable) => Effect.Effect<RuntimeTable, never, SetupServices>
     ) =>
-      setupRuntimes(config, { ...options, scripts: "keep", verifiedScripts }).pipe(
+      setupRuntimes(config, { ...options, scripts, verifiedScripts, upstreamProblems: request?.upstreamProblems }).pipe(
         Effect.flatMap(swapIn),
         Effect.flatMap(afterSwap),
         Effect.provide(services),
@@ -205,8 +219,9 @@ export const layer = (
     const table = Effect.suspend(() => current === undefined ? notSetUp : Effect.succeed(current.table))
 
     return {
-      boot: (config) => setup(config, (table) => prune(config, table)),
-      reload: (config) => setup(config, Effect.succeed),
+      boot: (config, request) =>
+        setup(config, request, (table) => scripts === "none" ? Effect.succeed(table) : prune(config, table)),
+      reload: (config, request) => setup(config, request, Effect.succeed),
       get,
       features: (name) => Effect.sync(() => current === undefined ? undefined : featuresOf(current.table, name)),
       info: Effect.map(table, describeRuntimes),

@@ -17,6 +17,7 @@ import * as PathLookup from "../../src/host/PathLookup.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"
 import * as Registry from "../../src/registry/Registry.ts"
 import { InvalidRuntimeConfig } from "../../src/config/Errors.ts"
+import { Problem } from "../../src/config/Problem.ts"
 import { describeRuntimes, featuresStatusKey, runtimeNamed } from "../../src/registry/RuntimeTable.ts"
 import { ScriptsDirectoryError, WrapperWriteError } from "../../src/wrappers/ScriptStore.ts"
 import {
@@ -94,6 +95,37 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer), { excludeTestServic
       expect(yield* readText(oldScript?.path ?? "")).toBe(oldScript?.content)
       const written = [oldScript, runtimeNamed(renewed, "crun")?.wrapper, runtimeNamed(renewed, "youki")?.wrapper]
       expect(yield* listing(scripts)).toEqual(written.map((wrapper) => posix.basename(wrapper?.path ?? "")).sort())
+    }))
+
+  it.effect("a reload handed problems found upstream fails with them and keeps the table in force", () =>
+    Effect.gen(function*() {
+      const { config } = yield* sandbox
+      const flagProblem = new Problem({ path: "--add-runtime =x", message: "invalid runtime argument: =x" })
+      const [error, shim] = yield* withRegistry({}, (registry) =>
+        Effect.gen(function*() {
+          yield* registry.boot(config({ runtimes: { alt: { runtimeType: "io.containerd.kata.v2" } } }))
+          const error = yield* Effect.flip(
+            registry.reload(config({ runtimes: { alt: { runtimeType: "io.containerd.runsc.v1" } } }), {
+              upstreamProblems: [flagProblem]
+            })
+          )
+          return [error, (yield* registry.get("alt")).shim] as const
+        }))
+      expect(error).toBeInstanceOf(InvalidRuntimeConfig)
+      expect(plain((error as InvalidRuntimeConfig).problems)).toEqual(plain([flagProblem]))
+      expect(shim).toBe("io.containerd.kata.v2")
+    }))
+
+  it.effect("with scripts \"none\", boot writes no script and removes nothing, and the table still names the script", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { config, scripts } = yield* sandbox
+      yield* fs.makeDirectory(scripts, { recursive: true })
+      yield* fs.writeFileString(posix.join(scripts, "crun.OLDSUFFIX"), "#!/bin/sh\n")
+      const table = yield* withRegistry({ setup: { scripts: "none" } }, (registry) =>
+        registry.boot(config({ runtimes: { crun: { path: "/usr/bin/crun", runtimeArgs: ["--debug"] } } })))
+      expect(runtimeNamed(table, "crun")?.wrapper?.path.startsWith(scripts)).toBe(true)
+      expect(yield* listing(scripts)).toEqual(["crun.OLDSUFFIX"])
     }))
 
   it.effect("a get obtained before a reload and run after it answers from the new table", () =>

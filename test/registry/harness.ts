@@ -21,7 +21,6 @@ import * as HostFacts from "../../src/host/HostFacts.ts"
 import * as PathLookup from "../../src/host/PathLookup.ts"
 import * as Registry from "../../src/registry/Registry.ts"
 import { chooseRuntime, type RuntimeTable } from "../../src/registry/RuntimeTable.ts"
-import type { SetupOptions } from "../../src/registry/Setup.ts"
 import { daemonConfig, systemdHost } from "./support.ts"
 
 export const runcFeatures: Features = {
@@ -43,7 +42,7 @@ export interface TestRegistryOptions {
   /** PATH as the pre-flight lookup sees it. */
   readonly path?: string
   /** The registry's own options: the probes' timeout, output bound and concurrency. */
-  readonly setup?: Omit<SetupOptions, "scripts">
+  readonly setup?: Registry.RegistryOptions
   /** The file system the registry writes scripts with; the real one by default. */
   readonly fileSystem?: Layer.Layer<FileSystem.FileSystem>
 }
