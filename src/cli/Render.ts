@@ -10,7 +10,14 @@
  * format characters, spaces in a table cell.
  */
 import { displayWidth } from "effect/cli/CliOutput"
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../config/Errors.ts"
+import {
+  type ConfigFileError,
+  type ConfigSchemaError,
+  type ConfigSyntaxError,
+  type InvalidRuntimeConfig,
+  type LocatedProblem,
+  locatedProblems
+} from "../config/Errors.ts"
 import { type ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
 import type { ContainerdError } from "../containerd/ContainerdError.ts"
 import type { InvalidRootfs } from "../containerd/ContainerRun.ts"
@@ -73,10 +80,7 @@ export type CommandError =
   | InvalidRootfs
 
 /** One line of an error report: where, when known, and what. */
-export interface ErrorLine {
-  readonly path: string
-  readonly message: string
-}
+export type ErrorLine = LocatedProblem
 
 export interface ErrorJson {
   readonly error: {
@@ -87,9 +91,6 @@ export interface ErrorJson {
     readonly [field: string]: unknown
   }
 }
-
-const fromProblems = (problems: ReadonlyArray<Problem>, prefix = ""): Array<ErrorLine> =>
-  problems.map(({ message, path }) => ({ path: prefix !== "" && path !== "" ? `${prefix}: ${path}` : prefix || path, message }))
 
 const problemsOf = (error: CommandError): ReadonlyArray<Problem> | undefined => {
   switch (error._tag) {
@@ -109,9 +110,8 @@ const problemsOf = (error: CommandError): ReadonlyArray<Problem> | undefined => 
 export const errorLines = (error: CommandError): ReadonlyArray<ErrorLine> => {
   switch (error._tag) {
     case "ConfigSchemaError":
-      return fromProblems(error.problems, error.file)
     case "InvalidRuntimeConfig":
-      return fromProblems(error.problems)
+      return locatedProblems(error)
     case "RuntimePathLookupError":
       return [{ path: configPath(["runtimes", error.runtime]), message: error.message }]
     default:

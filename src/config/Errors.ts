@@ -73,3 +73,28 @@ export class InvalidRuntimeConfig extends Schema.TaggedError<InvalidRuntimeConfi
     return this.problems.map((problem) => problem.message).join("\n")
   }
 }
+
+/** One problem of a report: where (a daemon.json path or a flag; `""` when nowhere in particular) and what. */
+export interface LocatedProblem {
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * An error's problems, one each, for reports that give every problem a line
+ * of its own (the CLI's, a reload's log). Type errors are found before the
+ * flags apply, so their paths are prefixed with the file; an error without
+ * problems is one line without a path.
+ */
+export const locatedProblems = (
+  error: ConfigFileError | ConfigSyntaxError | ConfigSchemaError | InvalidRuntimeConfig
+): ReadonlyArray<LocatedProblem> => {
+  switch (error._tag) {
+    case "ConfigSchemaError":
+      return error.problems.map(({ message, path }) => ({ path: path === "" ? error.file : `${error.file}: ${path}`, message }))
+    case "InvalidRuntimeConfig":
+      return error.problems.map(({ message, path }) => ({ path, message }))
+    default:
+      return [{ path: "", message: error.message }]
+  }
+}
