@@ -5,9 +5,8 @@
  */
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
-import { loadDaemonConfig } from "../config/ConfigFile.ts"
+import { type ConfigLoadError, loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import type { ConfigFileError, ConfigSchemaError, ConfigSyntaxError } from "../config/Errors.ts"
 import { applyFlags } from "../config/Flags.ts"
 import type { Problem } from "../config/Problem.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
@@ -19,8 +18,6 @@ import {
   type SetupServices
 } from "../registry/Setup.ts"
 import type { CliOptions } from "./Options.ts"
-
-export type LoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError
 
 export interface Loaded {
   /** The file read, or `undefined` when the default file is absent and the defaults apply. */
@@ -46,7 +43,7 @@ export const setUp = (
   options: CliOptions,
   scripts: ScriptsMode,
   probeOnly?: SetupOptions["probeOnly"]
-): Effect.Effect<SetUp, LoadError | SetupError, SetupServices> =>
+): Effect.Effect<SetUp, ConfigLoadError | SetupError, SetupServices> =>
   Effect.gen(function*() {
     const { config, file, flagProblems } = yield* loadConfig(options)
     const table = yield* setupRuntimes(config, {
@@ -59,7 +56,7 @@ export const setUp = (
   })
 
 /** Reads daemon.json and applies the flags, keeping what is wrong with them for the setup to report. */
-export const loadConfig = (options: CliOptions): Effect.Effect<Loaded, LoadError, FileSystem.FileSystem> =>
+export const loadConfig = (options: CliOptions): Effect.Effect<Loaded, ConfigLoadError, FileSystem.FileSystem> =>
   Effect.map(loadDaemonConfig(options.configFile), (loaded) => {
     const { config, problems } = applyFlags(loaded.config, loaded.setKeys, options.daemonFlags)
     return { file: loaded.file, config, flagProblems: problems }

@@ -22,6 +22,9 @@ export const defaultConfigFile = "/etc/docker/daemon.json"
  */
 export const maxConfigBytes = 16 * 1024 * 1024
 
+/** Why daemon.json could not be loaded: unreadable, not JSON, or values of the wrong type. */
+export type ConfigLoadError = ConfigFileError | ConfigSyntaxError | ConfigSchemaError
+
 /** The configuration read, and where from. */
 export interface LoadedDaemonConfig extends ParsedDaemonJson {
   /** The file read, or `undefined` when the default file does not exist and the defaults apply. */
@@ -53,11 +56,7 @@ const decodeText = (file: string, bytes: Uint8Array): Effect.Effect<string, Conf
  */
 export const loadDaemonConfig = (
   file?: string
-): Effect.Effect<
-  LoadedDaemonConfig,
-  ConfigFileError | ConfigSyntaxError | ConfigSchemaError,
-  FileSystem.FileSystem
-> =>
+): Effect.Effect<LoadedDaemonConfig, ConfigLoadError, FileSystem.FileSystem> =>
   Effect.gen(function*() {
     const fs = yield* FileSystem.FileSystem
     const path = file ?? defaultConfigFile

@@ -1,0 +1,288 @@
+/**
+ * A runtime registry that owns its configuration source, as a daemon needs
+ * one: it boots from daemon.json and dockerd's flags when its layer is built,
+ * reloads on SIGHUP and — opt-in — when the file changes, logs what each
+ * reload changed or why it was refused, and tells everyone who asks.
+ *
+ * Every reload, whatever starts it, goes through one queue and is applied by
+ * one fiber, in order. A caller that asks for a reload waits until its table
+ * is in force or refused, so nothing can observe "reload returned, table not
+ * yet swapped" (dockerd's `systemctl reload` returns before the reload is
+ * done, and the next `docker run --runtime NEW` fails). Requests waiting
+ * together are served by one reload that reads the file after all of them.
+ * A refused reload keeps the table in force, as `RuntimeRegistry` does.
+ */
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import * as Queue from "effect/Queue"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as SubscriptionRef from "effect/SubscriptionRef"
+import { type ConfigLoadError, defaultConfigFile, loadDaemonConfig } from "../config/ConfigFile.ts"
+import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { type LocatedProblem, locatedProblems } from "../config/Errors.ts"
+import { applyFlags, type DaemonFlags } from "../config/Flags.ts"
+import type { PathLookup } from "../host/PathLookup.ts"
+import * as Registry from "../registry/Registry.ts"
+import type { RuntimeTable } from "../registry/RuntimeTable.ts"
+import type { SetupError, SetupServices } from "../registry/Setup.ts"
+import { describeDiff, diffTables, type TableDiff } from "../registry/TableDiff.ts"
+import { ConfigWatcher, type ConfigWatchError } from "./ConfigWatcher.ts"
+import { HangupSignal } from "./HangupSignal.ts"
+
+/** Where the configuration comes from, read again on every reload. */
+export interface ConfigSource {
+  /** daemon.json; without it `/etc/docker/daemon.json` when it exists, else dockerd's defaults. */
+  readonly file?: string | undefined
+  /** dockerd's flags, applied on every reload, as dockerd applies them. */
+  readonly flags?: DaemonFlags | undefined
+  /** Also reload when the file changes (see `ConfigWatcher`), once it has been quiet for `debounce`. */
+  readonly watch?: boolean | undefined
+  /** Default 200 ms: an editor's save is several events in a few milliseconds. */
+  readonly debounce?: Duration.Input | undefined
+}
+
+export type ReloadError = ConfigLoadError | SetupError
+
+/** A table put in force, numbered: boot's is generation 1, and each applied reload adds one. */
+export interface TableUpdate {
+  readonly generation: number
+  readonly table: RuntimeTable
+  /** From the table before it (for boot, from no table at all). */
+  readonly diff: TableDiff
+}
+
+/** What asked for a setup. */
+export type ReloadTrigger = "boot" | "SIGHUP" | "file change" | "request"
+
+export type ReloadOutcome =
+  | { readonly _tag: "Applied"; readonly trigger: ReloadTrigger; readonly update: TableUpdate }
+  | {
+    readonly _tag: "Refused"
+    readonly trigger: ReloadTrigger
+    readonly error: ReloadError
+    /** The generation that stays in force. */
+    readonly generation: number
+  }
+
+export interface ManagedRegistry {
+  /**
+   * Reads the source again and reloads; succeeds once the new table is in
+   * force, fails once it has been refused (the table in force stays).
+   */
+  readonly reload: Effect.Effect<TableUpdate, ReloadError>
+  /** The table in force and its generation. */
+  readonly current: Effect.Effect<TableUpdate>
+  /** The update in force, then each later one, in order. */
+  readonly changes: Stream.Stream<TableUpdate>
+  /**
+   * Subscribes, until the scope closes, to every setup's outcome from now
+   * on, whatever asked for it: how an observer learns that the reload a
+   * SIGHUP started is done (subscribe first, then send the signal).
+   */
+  readonly outcomes: Effect.Effect<Stream.Stream<ReloadOutcome>, never, Scope.Scope>
+}
+
+export const ManagedRegistry: Context.Service<ManagedRegistry, ManagedRegistry> = Context.Service<ManagedRegistry>(
+  "oci-runtimes/ManagedRegistry"
+)
+
+/** Reads daemon.json and applies the flags; their problems fail the setup with the file's own. */
+const loadSource = (source: ConfigSource) =>
+  Effect.map(loadDaemonConfig(source.file), (loaded) => applyFlags(loaded.config, loaded.setKeys, source.flags ?? noFlags))
+
+const noFlags: DaemonFlags = { addRuntimes: [], execOpts: [] }
+
+const problemsOf = (error: ReloadError): ReadonlyArray<LocatedProblem> =>
+  error._tag === "ConfigSchemaError" || error._tag === "InvalidRuntimeConfig"
+    ? locatedProblems(error)
+    : [{ path: "", message: error.message }]
+
+const located = ({ message, path }: LocatedProblem): string => path === "" ? message : `${path}: ${message}`
+
+/** The log of a setup: what changed and the table's warnings, or why it was refused and what stays. */
+const logOutcome = (outcome: ReloadOutcome) =>
+  Effect.gen(function*() {
+    if (outcome._tag === "Refused") {
+      yield* Effect.logError(
+        `runtime configuration refused (${outcome.trigger}); generation ${outcome.generation} stays in force`
+      )
+      for (const problem of problemsOf(outcome.error)) yield* Effect.logError(located(problem))
+      return
+    }
+    const { diff, generation, table } = outcome.update
+    yield* Effect.logInfo(
+      `runtimes set up (${outcome.trigger}), generation ${generation}: ${describeDiff(diff)}; default runtime ${table.defaultRuntime}`
+    )
+    for (const warning of table.warnings) yield* Effect.logWarning(located(warning))
+  })
+
+/** A table with no runtimes, for boot's diff: everything it sets up is added. */
+const noTable = (like: RuntimeTable): RuntimeTable => ({ ...like, runtimes: [], warnings: [] })
+
+const defaultDebounce = Duration.millis(200)
+
+/** A setup a caller of the managed `RuntimeRegistry` asked for with a configuration of its own. */
+interface GivenConfig {
+  readonly config: DaemonConfig
+  readonly request: Registry.SetupRequest | undefined
+}
+
+/** One setup to make, and where its outcome goes. */
+interface Job {
+  readonly trigger: ReloadTrigger
+  /** Without one, the configuration is read from the source. */
+  readonly given: GivenConfig | undefined
+  readonly done: Deferred.Deferred<TableUpdate, ReloadError>
+}
+
+const managed = (source: ConfigSource) =>
+  Effect.gen(function*() {
+    const registry = yield* Registry.RuntimeRegistry
+    const fs = yield* FileSystem.FileSystem
+    const outcomes = yield* PubSub.unbounded<ReloadOutcome>()
+    const jobs = yield* Queue.unbounded<Job>()
+    const report = (outcome: ReloadOutcome) => Effect.andThen(logOutcome(outcome), PubSub.publish(outcomes, outcome))
+
+    const setUp = (trigger: ReloadTrigger, given: GivenConfig | undefined): Effect.Effect<RuntimeTable, ReloadError> => {
+      const step = trigger === "boot" ? registry.boot : registry.reload
+      return given === undefined
+        ? Effect.flatMap(loadSource(source), ({ config, problems }) => step(config, { upstreamProblems: problems })).pipe(
+          Effect.provideService(FileSystem.FileSystem, fs)
+        )
+        : step(given.config, given.request)
+    }
+
+    /** The update a table makes after `previous`. */
+    const updateFrom = (previous: TableUpdate | undefined, table: RuntimeTable): TableUpdate => ({
+      generation: (previous?.generation ?? 0) + 1,
+      table,
+      diff: diffTables(previous?.table ?? noTable(table), table)
+    })
+
+    // Boot fails the layer, as `Registry.layerBooted` does; nothing listens yet.
+    const booted = yield* setUp("boot", undefined).pipe(
+      Effect.tapError((error) => report({ _tag: "Refused", trigger: "boot", error, generation: 0 })),
+      Effect.map((table) => updateFrom(undefined, table))
+    )
+    yield* report({ _tag: "Applied", trigger: "boot", update: booted })
+    const tables = yield* SubscriptionRef.make(booted)
+
+    /** Sets up as `job` asks and puts the result in force, or refuses it; reports either way. */
+    const apply = (job: Job) =>
+      Effect.gen(function*() {
+        const previous = yield* SubscriptionRef.get(tables)
+        return yield* setUp(job.trigger, job.given).pipe(
+          Effect.matchEffect({
+            onFailure: (error) =>
+              Effect.andThen(
+                report({ _tag: "Refused", trigger: job.trigger, error, generation: previous.generation }),
+                Effect.fail(error)
+              ),
+            onSuccess: (table) => {
+              const update = updateFrom(previous, table)
+              return SubscriptionRef.set(tables, update).pipe(
+                Effect.andThen(report({ _tag: "Applied", trigger: job.trigger, update })),
+                Effect.as(update)
+              )
+            }
+          })
+        )
+      })
+
+    /**
+     * Serves the queued jobs in order; consecutive reloads from the source
+     * waiting together are one setup, which reads the file after all of them
+     * were asked for. Jobs still waiting when the fiber is interrupted (the
+     * scope closes) are interrupted too, so that no caller waits for ever.
+     */
+    const serveJobs = Effect.forever(Effect.gen(function*() {
+      const waiting = yield* Queue.takeAll(jobs)
+      let next = 0
+      while (next < waiting.length) {
+        const job = waiting[next]!
+        let end = next + 1
+        if (job.given === undefined) while (end < waiting.length && waiting[end]!.given === undefined) end++
+        const unserved = waiting.slice(next)
+        const result = yield* Effect.exit(apply(job)).pipe(
+          Effect.onInterrupt(() => Effect.forEach(unserved, (job) => Deferred.interrupt(job.done)))
+        )
+        for (const served of waiting.slice(next, end)) yield* Deferred.done(served.done, result)
+        next = end
+      }
+    }))
+    yield* Effect.forkScoped(serveJobs)
+
+    const enqueue = (trigger: ReloadTrigger, given?: GivenConfig) =>
+      Effect.flatMap(Deferred.make<TableUpdate, ReloadError>(), (done) =>
+        Effect.as(Queue.offer(jobs, { trigger, given, done }), done))
+
+    const hangups = yield* (yield* HangupSignal).listen
+    yield* Effect.forkScoped(Stream.runForEach(hangups, () => enqueue("SIGHUP")))
+    if (source.watch === true) yield* watchFile(source, () => enqueue("file change"))
+
+    /** A setup with a configuration given, through the queue; only a setup can fail it, never loading. */
+    const setUpGiven = (config: DaemonConfig, request: Registry.SetupRequest | undefined) =>
+      Effect.flatMap(enqueue("request", { config, request }), Deferred.await).pipe(
+        Effect.map((update) => update.table),
+        Effect.catchIf(isLoadError, Effect.die)
+      )
+
+    const service: ManagedRegistry = {
+      reload: Effect.flatMap(enqueue("request"), Deferred.await),
+      current: SubscriptionRef.get(tables),
+      changes: SubscriptionRef.changes(tables),
+      outcomes: Effect.map(PubSub.subscribe(outcomes), Stream.fromSubscription)
+    }
+    /**
+     * The same registry, its setups queued with the others so that
+     * generations and changes stay true. Its `boot` is a reload: only the
+     * layer's own boot removes stale scripts, before anything can be using
+     * this table's.
+     */
+    const runtimes: Registry.RuntimeRegistry = { ...registry, boot: setUpGiven, reload: setUpGiven }
+    return Context.make(ManagedRegistry, service).pipe(Context.add(Registry.RuntimeRegistry, runtimes))
+  })
+
+const isLoadError = (error: ReloadError): error is ConfigLoadError =>
+  error._tag === "ConfigFileError" || error._tag === "ConfigSyntaxError" || error._tag === "ConfigSchemaError"
+
+/**
+ * Reloads once the file has been quiet for the debounce time after a change.
+ * A watch that cannot start fails the layer (it was asked for); one that
+ * breaks later is logged, and SIGHUP still works.
+ */
+const watchFile = (source: ConfigSource, reload: () => Effect.Effect<unknown>) =>
+  Effect.gen(function*() {
+    const file = source.file ?? defaultConfigFile
+    const changes = yield* (yield* ConfigWatcher).watch(file)
+    yield* changes.pipe(
+      Stream.debounce(source.debounce ?? defaultDebounce),
+      Stream.runForEach(reload),
+      Effect.catch((error) => Effect.logWarning(`${error.message}; reloading on SIGHUP only`)),
+      Effect.forkScoped
+    )
+  })
+
+export type ManagedRegistryServices =
+  | SetupServices
+  | PathLookup
+  | FileSystem.FileSystem
+  | HangupSignal
+  | ConfigWatcher
+
+/**
+ * The managed registry and the `RuntimeRegistry` it manages. Building it
+ * boots (failing as boot fails); closing its scope stops the signal handler,
+ * the watch and the reload fiber.
+ */
+export const layer = (
+  source: ConfigSource,
+  options: Registry.RegistryOptions = {}
+): Layer.Layer<ManagedRegistry | Registry.RuntimeRegistry, ReloadError | ConfigWatchError, ManagedRegistryServices> =>
+  Layer.effectContext(managed(source)).pipe(Layer.provide(Registry.layer(options)))
