@@ -85,3 +85,20 @@ export const layer: Layer.Layer<PathLookup, never, FileSystem.FileSystem> = Laye
     return { lookPath }
   })
 )
+
+/**
+ * Lookups answered by `resolve` (the path to run for a file, or `undefined`
+ * when it is not to be found), with the real lookup's wording for a missing
+ * one: for tests, and for code that must not touch the file system.
+ */
+export const layerFrom = (resolve: (file: string) => string | undefined): Layer.Layer<PathLookup> =>
+  Layer.succeed(PathLookup)({
+    lookPath: (file) =>
+      Effect.suspend(() => {
+        const found = resolve(file)
+        if (found !== undefined) return Effect.succeed(found)
+        return Effect.fail(
+          notFound(file, file.includes("/") ? `stat ${file}: no such file or directory` : "executable file not found in $PATH")
+        )
+      })
+  })

@@ -111,11 +111,12 @@ const notSetUp = Effect.fail(new RuntimesNotSetUp())
  */
 export type RegistryOptions = Omit<SetupOptions, "verifiedScripts" | "upstreamProblems">
 
-/** A registry with no table yet; `boot` sets the first one up. */
-export const layer = (
-  options: RegistryOptions = {}
-): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
-  Layer.effect(RuntimeRegistry)(Effect.gen(function*() {
+/** The registry, with `initial` in force from the start, or no table until `boot`. */
+const make = (
+  options: RegistryOptions,
+  initial: RuntimeTable | undefined
+): Effect.Effect<RuntimeRegistry, never, SetupServices | PathLookup> =>
+  Effect.gen(function*() {
     const services = yield* Effect.context<SetupServices>()
     const lookup = yield* PathLookup
     const setupLock = yield* Semaphore.make(1)
@@ -216,6 +217,8 @@ export const layer = (
         setupLock.withPermit
       )
 
+    if (initial !== undefined) current = install(initial)
+
     const table = Effect.suspend(() => current === undefined ? notSetUp : Effect.succeed(current.table))
 
     return {
@@ -227,7 +230,24 @@ export const layer = (
       info: Effect.map(table, describeRuntimes),
       table
     }
-  }))
+  })
+
+/** A registry with no table yet; `boot` sets the first one up. */
+export const layer = (
+  options: RegistryOptions = {}
+): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
+  Layer.effect(RuntimeRegistry)(make(options, undefined))
+
+/**
+ * A registry with `table` in force from the start, as if it had been booted
+ * with it: for tests, or for a table read back from JSON. Later setups are as
+ * `layer`'s.
+ */
+export const layerFrom = (
+  table: RuntimeTable,
+  options: RegistryOptions = {}
+): Layer.Layer<RuntimeRegistry, never, SetupServices | PathLookup> =>
+  Layer.effect(RuntimeRegistry)(make(options, table))
 
 /** A registry booted with `config` as it is built; building fails as `boot` would. */
 export const layerBooted = (
