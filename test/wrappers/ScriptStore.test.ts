@@ -141,6 +141,22 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("prepareScriptsDire
     }))
 })
 
+/**
+ * The real file system, recording the path of every call to `method`: what
+ * `installScripts` opens (temporary files, the directory to sync), reads or
+ * looks at.
+ */
+const recordingCalls = (method: "open" | "readFile" | "lstat") => {
+  const paths: Array<string> = []
+  const layer = fileSystemWith((real) => {
+    const original = real[method] as (path: string, ...rest: Array<unknown>) => Effect.Effect<never>
+    return {
+      [method]: (path: string, ...rest: Array<unknown>) => Effect.andThen(Effect.sync(() => paths.push(path)), original(path, ...rest))
+    }
+  })
+  return { paths, layer }
+}
+
 layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (it) => {
   it.effect("writes the planned script with mode 0700, owned by us, and leaves no temporary file", () =>
     Effect.gen(function*() {
@@ -300,19 +316,10 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (
       expect(yield* listing(root)).toEqual(["runtimes"])
     }))
 
-  /** A file system counting what `installScripts` opens: scripts' temporary files, and the directory to sync it. */
-  const countingOpens = () => {
-    const opened: Array<string> = []
-    const layer = fileSystemWith((real) => ({
-      open: (path, options) => Effect.andThen(Effect.sync(() => opened.push(path)), real.open(path, options))
-    }))
-    return { opened, layer }
-  }
-
   it.effect("writes a path several runtimes share once, and syncs the directory once after the renames", () =>
     Effect.gen(function*() {
       const dir = yield* preparedDirectory
-      const { layer, opened } = countingOpens()
+      const { layer, paths: opened } = recordingCalls("open")
       const requests = [crunRequest(dir), crunRequest(dir), crunRequest(dir, ["--other"])]
       yield* installScripts(dir, requests, me).pipe(Effect.provide(layer))
       expect(opened.filter((path) => path.endsWith(".tmp"))).toHaveLength(2)
@@ -325,26 +332,17 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (
       const dir = yield* preparedDirectory
       const requests = [crunRequest(dir), crunRequest(dir, ["--other"])]
       yield* installScripts(dir, requests, me)
-      const { layer, opened } = countingOpens()
+      const { layer, paths: opened } = recordingCalls("open")
       yield* installScripts(dir, requests, me).pipe(Effect.provide(layer))
       expect(opened).toEqual([])
     }))
-
-  /** A file system counting the scripts `installScripts` reads. */
-  const countingReads = () => {
-    const read: Array<string> = []
-    const layer = fileSystemWith((real) => ({
-      readFile: (path) => Effect.andThen(Effect.sync(() => read.push(path)), real.readFile(path))
-    }))
-    return { read, layer }
-  }
 
   it.effect("reads every existing script when given no record of earlier checks", () =>
     Effect.gen(function*() {
       const dir = yield* preparedDirectory
       const requests = [crunRequest(dir), crunRequest(dir, ["--other"])]
       yield* installScripts(dir, requests, me)
-      const { layer, read } = countingReads()
+      const { layer, paths: read } = recordingCalls("readFile")
       yield* installScripts(dir, requests, me).pipe(Effect.provide(layer))
       expect(read.sort()).toEqual(requests.map((request) => request.plan.path).sort())
     }))
@@ -360,7 +358,7 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (
       const content = yield* fs.readFileString(changed.plan.path)
       yield* fs.writeFileString(changed.plan.path, content.replace("crun", "evil"))
       yield* fs.utimes(changed.plan.path, new Date(0), new Date(0))
-      const { layer, read } = countingReads()
+      const { layer, paths: read } = recordingCalls("readFile")
       const replaced = yield* installScripts(dir, [changed, untouched], me, verified).pipe(Effect.provide(layer))
       expect(read).toEqual([changed.plan.path])
       expect(replaced.map((script) => script.message)).toEqual([
@@ -385,22 +383,13 @@ layer(Layer.merge(NodeFileSystem.layer, FileIdentity.layer))("installScripts", (
       expect(yield* fs.readFileString(request.plan.path)).toBe(request.plan.content)
     }))
 
-  /** A file system counting every `lstat`, the one call each script checked costs first. */
-  const countingLstats = () => {
-    const looked: Array<string> = []
-    const layer = fileSystemWith((real) => ({
-      lstat: (path) => Effect.andThen(Effect.sync(() => looked.push(path)), real.lstat(path))
-    }))
-    return { looked, layer }
-  }
-
   it.effect("with a record of earlier checks, confirms unchanged scripts by their identity alone, without the file system", () =>
     Effect.gen(function*() {
       const dir = yield* preparedDirectory
       const requests = [crunRequest(dir), crunRequest(dir, ["--other"])]
       const verified = new Map<string, string>()
       yield* installScripts(dir, requests, me, verified)
-      const { layer, looked } = countingLstats()
+      const { layer, paths: looked } = recordingCalls("lstat")
       expect(yield* installScripts(dir, requests, me, verified).pipe(Effect.provide(layer))).toEqual([])
       expect(looked).toEqual([])
     }))
