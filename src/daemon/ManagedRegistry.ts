@@ -198,8 +198,9 @@ const managed = (source: ConfigSource) =>
     /**
      * Serves the queued jobs in order; consecutive reloads from the source
      * waiting together are one setup, which reads the file after all of them
-     * were asked for. Jobs still waiting when the fiber is interrupted (the
-     * scope closes) are interrupted too, so that no caller waits for ever.
+     * were asked for. When the fiber is interrupted (the scope closes), the
+     * queue is shut and every job not yet served is interrupted, so that no
+     * caller waits for ever, not even one asking after the close.
      */
     const serveJobs = Effect.forever(Effect.gen(function*() {
       const waiting = yield* Queue.takeAll(jobs)
@@ -217,10 +218,18 @@ const managed = (source: ConfigSource) =>
       }
     }))
     yield* Effect.forkScoped(serveJobs)
+    // A finalizer of the scope rather than of the fiber: a fiber interrupted before it ever ran runs none of its own.
+    yield* Effect.addFinalizer(() =>
+      Effect.flatMap(Queue.clear(jobs), (left) =>
+        Effect.andThen(Effect.forEach(left, (job) => Deferred.interrupt(job.done)), Queue.shutdown(jobs)))
+    )
 
     const enqueue = (trigger: ReloadTrigger, given?: GivenConfig) =>
-      Effect.flatMap(Deferred.make<TableUpdate, ReloadError>(), (done) =>
-        Effect.as(Queue.offer(jobs, { trigger, given, done }), done))
+      Effect.gen(function*() {
+        const done = yield* Deferred.make<TableUpdate, ReloadError>()
+        if (!(yield* Queue.offer(jobs, { trigger, given, done }))) yield* Deferred.interrupt(done)
+        return done
+      })
 
     const hangups = yield* (yield* HangupSignal).listen
     yield* Effect.forkScoped(Stream.runForEach(hangups, () => enqueue("SIGHUP")))

@@ -274,6 +274,17 @@ layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
       expect([current.generation, current.diff.added]).toEqual([2, ["crun"]])
     }))
 
+  it.effect("a reload asked for after the scope has closed is interrupted rather than left waiting", () =>
+    Effect.gen(function*() {
+      const { file, write } = yield* configDirectory
+      yield* write({})
+      const scope = yield* Scope.make()
+      const { managed } = yield* build({ file }, yield* doubles).pipe(Scope.provide(scope))
+      yield* Scope.close(scope, Exit.void)
+      const exit = yield* Effect.exit(managed.reload)
+      expect(Exit.hasInterrupts(exit)).toBe(true)
+    }))
+
   it.effect("closing the scope stops listening for SIGHUP and watching the file", () =>
     Effect.gen(function*() {
       const { file, write } = yield* configDirectory
