@@ -8,7 +8,7 @@
  */
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { apiVersion, minApiVersion } from "./EngineRoutes.ts"
-import { compactJson, formatJson, infoJson, type Resolution, resolutionJson } from "./Render.ts"
+import { compactJson, formatJson, infoJson, RenderedJson, type Resolution, resolutionJson } from "./Render.ts"
 
 export interface Answer {
   readonly status: number
@@ -99,13 +99,28 @@ export const versionAnswer = (facts: ServerFacts): Answer => {
 const noCommit = { ID: "", Expected: "" }
 
 /**
+ * Each table's `Runtimes`, rendered once: a table never changes, is asked
+ * for far more often than it is replaced, and with every runtime's features
+ * its `Runtimes` are most of the answer (some 3 KB per runtime).
+ */
+const renderedRuntimes = new WeakMap<RuntimeTable, RenderedJson>()
+
+const runtimesOf = (table: RuntimeTable): RenderedJson => {
+  let rendered = renderedRuntimes.get(table)
+  if (rendered === undefined) {
+    rendered = new RenderedJson(compactJson(infoJson(table).Runtimes))
+    renderedRuntimes.set(table, rendered)
+  }
+  return rendered
+}
+
+/**
  * `GET /info`: the runtime fields from the table, as `info --json` prints
  * them, the host's facts, and the rest of dockerd's fields at the values of
  * an engine that runs no containers, so that `docker info` prints without
  * an error.
  */
 export const infoAnswer = (facts: ServerFacts, table: RuntimeTable, now: Date): Answer => {
-  const { CgroupDriver, DefaultRuntime, Runtimes } = infoJson(table)
   return jsonAnswer(facts, {
     ID: "",
     Containers: 0,
@@ -121,7 +136,7 @@ export const infoAnswer = (facts: ServerFacts, table: RuntimeTable, now: Date): 
     NGoroutines: 0,
     SystemTime: now.toISOString(),
     LoggingDriver: "",
-    CgroupDriver,
+    CgroupDriver: table.cgroupDriver,
     CgroupVersion: facts.cgroupV2 ? "2" : "1",
     NEventsListener: 0,
     KernelVersion: facts.kernelVersion,
@@ -142,8 +157,8 @@ export const infoAnswer = (facts: ServerFacts, table: RuntimeTable, now: Date): 
     Labels: [],
     ExperimentalBuild: false,
     ServerVersion: facts.version,
-    Runtimes,
-    DefaultRuntime,
+    Runtimes: runtimesOf(table),
+    DefaultRuntime: table.defaultRuntime,
     Swarm: {
       NodeID: "",
       NodeAddr: "",

@@ -215,6 +215,14 @@ export class OrderedMembers {
 export const byteOrdered = (record: Readonly<Record<string, unknown>>): OrderedMembers =>
   new OrderedMembers(Object.entries(record).sort(([left], [right]) => compareBytes(left, right)))
 
+/** JSON rendered before, on one line, written as it is: for a large part that stays the same across answers. */
+export class RenderedJson {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
 const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null) return false
   const prototype = Object.getPrototypeOf(value)
@@ -253,6 +261,7 @@ const members = (entries: ReadonlyArray<readonly [string, unknown]>, indent: Ind
  */
 const jsonText = (value: unknown, indent: Indent): string | undefined => {
   if (value instanceof OrderedMembers) return members(value.entries, indent)
+  if (value instanceof RenderedJson) return value.text
   if (Array.isArray(value)) {
     return block("[", "]", value.map((item) => jsonText(item, deeper(indent)) ?? "null"), indent)
   }
