@@ -68,7 +68,7 @@ const endpointAnswer = (
 }
 
 /** The answer to `method` on `target` (the request target as sent, query included). */
-export const answer = (
+const answer = (
   facts: ServerFacts,
   method: string,
   target: string
@@ -90,7 +90,7 @@ const toResponse = ({ body, contentType, headers, status }: Answer) =>
   HttpServerResponse.text(body, { status, headers, contentType })
 
 /** The server's request handler. */
-export const app = (facts: ServerFacts) =>
+const app = (facts: ServerFacts) =>
   Effect.gen(function*() {
     const request = yield* HttpServerRequest
     return toResponse(yield* answer(facts, request.method, request.url))

@@ -35,7 +35,7 @@ export interface ServeFlags {
 }
 
 /** The socket's name in the exec root, beside dockerd's own state. */
-export const socketName = "oci-runtimes.sock"
+const socketName = "oci-runtimes.sock"
 
 /** Go's names for Node's architectures, as `/version` reports them. */
 const goArchitectures: Readonly<Record<string, string>> = { x64: "amd64", ia32: "386", ppc64: "ppc64le" }
