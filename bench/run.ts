@@ -10,11 +10,12 @@
  * - `reload-1000`: a reload with every script in place and no binary changed;
  * - `get`: ns per call inside one Effect loop;
  * - `cli-validate`, `cli-version`: whole-process wall time of the CLI;
- * - `run`, `ctr-run`, `check-10`: containers on a private containerd (root only).
+ * - `run`, `ctr-run`, `check-10`: containers on a private containerd (root only);
+ * - `serve-load`: `GET /info` on `serve`'s socket from 50 clients during 100 reloads (`serve.ts`).
  * `--json` prints one JSON object per scenario and line instead of the tables;
  * `--only a,b` runs only the sections with those scenarios (`boot-100`,
  * `boot-realistic`, `reload-1000`, `get`, `plan`, `cli-version`,
- * `cli-validate`, `run`, `check-10`), for measuring while changing one.
+ * `cli-validate`, `run`, `check-10`, `serve-load`), for measuring while changing one.
  */
 import * as NodeServices from "@effect/platform-node/NodeServices"
 import * as Effect from "effect/Effect"
@@ -59,6 +60,7 @@ import {
   type Summary
 } from "./measure.ts"
 import { serialSetup } from "./serial.ts"
+import { serveLoad } from "./serve.ts"
 
 const { values: flags } = parseArgs({
   options: { runs: { type: "string" }, warmup: { type: "string" }, json: { type: "boolean" }, only: { type: "string" } }
@@ -312,6 +314,31 @@ if (wanted("run", "check-10")) {
   print(header("`oci-runtimes run … -- /bin/busybox true` beside `ctr run --rm`, one private containerd", "ms wall time"))
   if (process.getuid?.() !== 0) print(note("skipped: running containers needs root"))
   else await runAndCheck()
+}
+
+// serve under load ----------------------------------------------------------
+
+if (wanted("serve-load")) {
+  print(header("serve-load: GET /info on serve's unix socket while SIGHUP reloads alternate two configurations", "figures"))
+  const settings = { requests: 10_000, clients: 50, reloads: 100, limitMillis: 120_000 }
+  const dataRoot = join(scratch.dir, "serve-data")
+  const a = { runtimes: realisticRuntimes }
+  const b = { runtimes: { ...boot100Runtimes }, "default-runtime": "rt0" }
+  const result = await serveLoad(scratch.dir, a, b, ["--data-root", dataRoot, "--exec-root", join(scratch.dir, "serve-exec")], settings)
+  if (json) console.log(JSON.stringify({ scenario: "serve-load", ...result }))
+  else {
+    const { latencyMillis: latency, rssMiB: rss } = result
+    print(note(`${result.requests} requests from ${settings.clients} clients, ${result.reloads} reloads, in ${(result.wallMillis / 1000).toFixed(2)} s: ` +
+      `${Math.round(result.requests / (result.wallMillis / 1000))} requests/s`))
+    print(note(`errors ${result.errors}; answers from table A ${result.fromA}, from table B ${result.fromB}, from neither ${result.fromNeither}`))
+    print(note(`latency ms: median ${latency.median.toFixed(2)}, p99 ${latency.p99.toFixed(2)}, max ${latency.max.toFixed(2)}`))
+    print(note(`serve's RSS MiB: before ${rss.before.toFixed(1)}; after each quarter of the requests ${
+      rss.quarters.map((mib) => mib.toFixed(1)).join(", ")
+    }; peak ${rss.peak.toFixed(1)}`))
+  }
+  if (result.errors > 0 || result.fromNeither > 0 || result.reloads < settings.reloads) {
+    throw new Error(`serve-load failed: ${JSON.stringify(result)}`)
+  }
 }
 
 scratch.remove()

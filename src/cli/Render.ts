@@ -215,39 +215,58 @@ export class OrderedMembers {
 export const byteOrdered = (record: Readonly<Record<string, unknown>>): OrderedMembers =>
   new OrderedMembers(Object.entries(record).sort(([left], [right]) => compareBytes(left, right)))
 
+/** JSON rendered before, on one line, written as it is: for a large part that stays the same across answers. */
+export class RenderedJson {
+  readonly text: string
+  constructor(text: string) {
+    this.text = text
+  }
+}
+
 const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
   if (typeof value !== "object" || value === null) return false
   const prototype = Object.getPrototypeOf(value)
   return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function"
 }
 
-/** `{`/`[` and `}`/`]` around one item a line, as `JSON.stringify` indents them. */
-const block = (open: string, close: string, items: ReadonlyArray<string>, indent: string): string =>
-  items.length === 0 ? open + close : `${open}\n${items.map((item) => `${indent}  ${item}`).join(",\n")}\n${indent}${close}`
+/** The indentation of the current depth; `undefined` for JSON on one line. */
+type Indent = string | undefined
 
-const members = (entries: ReadonlyArray<readonly [string, unknown]>, indent: string): string =>
+const deeper = (indent: Indent): Indent => indent === undefined ? undefined : `${indent}  `
+
+/** `{`/`[` and `}`/`]` around one item a line, as `JSON.stringify` indents them, or around all on one line. */
+const block = (open: string, close: string, items: ReadonlyArray<string>, indent: Indent): string =>
+  items.length === 0
+    ? open + close
+    : indent === undefined
+    ? `${open}${items.join(",")}${close}`
+    : `${open}\n${items.map((item) => `${indent}  ${item}`).join(",\n")}\n${indent}${close}`
+
+const members = (entries: ReadonlyArray<readonly [string, unknown]>, indent: Indent): string =>
   block(
     "{",
     "}",
     entries.flatMap(([key, member]) => {
-      const text = jsonText(member, `${indent}  `)
-      return text === undefined ? [] : [`${JSON.stringify(key)}: ${text}`]
+      const text = jsonText(member, deeper(indent))
+      return text === undefined ? [] : [`${JSON.stringify(key)}:${indent === undefined ? "" : " "}${text}`]
     }),
     indent
   )
 
 /**
- * `JSON.stringify(value, null, 2)` at depth `indent`, except that plain
- * objects and arrays are walked here, so that `OrderedMembers` inside them
- * print as objects in their own order; `undefined` where JSON has no value.
+ * `JSON.stringify(value, null, 2)` at depth `indent` (or `JSON.stringify(value)`
+ * without one), except that plain objects and arrays are walked here, so
+ * that `OrderedMembers` inside them print as objects in their own order;
+ * `undefined` where JSON has no value.
  */
-const jsonText = (value: unknown, indent: string): string | undefined => {
+const jsonText = (value: unknown, indent: Indent): string | undefined => {
   if (value instanceof OrderedMembers) return members(value.entries, indent)
+  if (value instanceof RenderedJson) return value.text
   if (Array.isArray(value)) {
-    return block("[", "]", value.map((item) => jsonText(item, `${indent}  `) ?? "null"), indent)
+    return block("[", "]", value.map((item) => jsonText(item, deeper(indent)) ?? "null"), indent)
   }
   if (isPlainObject(value)) return members(Object.entries(value), indent)
-  return JSON.stringify(value, null, 2)?.replaceAll("\n", `\n${indent}`)
+  return indent === undefined ? JSON.stringify(value) : JSON.stringify(value, null, 2)?.replaceAll("\n", `\n${indent}`)
 }
 
 /**
@@ -255,6 +274,9 @@ const jsonText = (value: unknown, indent: string): string | undefined => {
  * `JSON.stringify` writes it, with `OrderedMembers` as objects in their order.
  */
 export const formatJson = (value: unknown): string => jsonText(value, "") ?? "null"
+
+/** The same document on one line, as dockerd's API answers are written. */
+export const compactJson = (value: unknown): string => jsonText(value, undefined) ?? "null"
 
 /* resolve ----------------------------------------------------------------- */
 

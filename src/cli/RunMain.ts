@@ -5,11 +5,17 @@
  * finalizers run (a probe's process group is killed, a container removed),
  * where Node's default for SIGHUP would end the process on the spot and leave
  * the probes, in process groups of their own, running.
+ *
+ * A program that gives a signal a meaning of its own (`serve` reloads on
+ * SIGHUP, as dockerd does) takes it over through `StopSignals` for as long as
+ * it needs it.
  */
 import * as Cause from "effect/Cause"
-import type * as Effect from "effect/Effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Runtime from "effect/Runtime"
+import type * as Scope from "effect/Scope"
 import { ExitCode } from "./ExitCode.ts"
 
 /** The signals that stop the CLI, with their numbers. */
@@ -19,6 +25,20 @@ export type StopSignal = keyof typeof stopSignals
 
 /** 128+N after signal N, as a shell reports a process the signal ended. */
 export const signalExitCode = (signal: StopSignal): number => 128 + stopSignals[signal]
+
+export interface StopSignals {
+  /**
+   * From now until the scope closes, `signal` no longer stops the run: the
+   * program handles it itself. The run's own listener stays installed, so
+   * the signal never falls back to Node's default (which would end the
+   * process on the spot) while the program has none of its own.
+   */
+  readonly takeOver: (signal: StopSignal) => Effect.Effect<void, never, Scope.Scope>
+}
+
+export const StopSignals: Context.Service<StopSignals, StopSignals> = Context.Service<StopSignals>(
+  "oci-runtimes/cli/StopSignals"
+)
 
 /** The exit code: the program's own, 128+N once signal N interrupted it, 70 for anything that escaped it. */
 const exitCodeOf = (exit: Exit.Exit<number, unknown>, stoppedBy: StopSignal | undefined): number => {
@@ -31,17 +51,28 @@ const exitCodeOf = (exit: Exit.Exit<number, unknown>, stoppedBy: StopSignal | un
  * first stop signal interrupts the program, whose cleanup may take as long as
  * containerd does; a second one is the user refusing to wait: after
  * `onSecondSignal` has said what is abandoned, the process exits at once,
- * with the second signal's code.
+ * with the second signal's code. Signals the program has taken over are left
+ * to it.
  */
 export const runMain = (
-  program: Effect.Effect<number>,
+  program: Effect.Effect<number, never, StopSignals>,
   onSecondSignal: (signal: StopSignal) => void
-): void =>
+): void => {
+  /** How many takeovers of each signal are in force; a signal counts as a stop signal while it has none. */
+  const takenOver = new Map<StopSignal, number>()
+  const count = (signal: StopSignal, by: number) => takenOver.set(signal, (takenOver.get(signal) ?? 0) + by)
+  const service: StopSignals = {
+    takeOver: (signal) =>
+      Effect.acquireRelease(Effect.sync(() => count(signal, 1)), () => Effect.sync(() => count(signal, -1))).pipe(
+        Effect.asVoid
+      )
+  }
   Runtime.makeRunMain(({ fiber }) => {
     let stoppedBy: StopSignal | undefined
     const listeners = Object.keys(stopSignals).map((name) => {
       const signal = name as StopSignal
       const listener = () => {
+        if ((takenOver.get(signal) ?? 0) > 0) return
         if (stoppedBy === undefined) {
           stoppedBy = signal
           fiber.interruptUnsafe(fiber.id)
@@ -59,4 +90,5 @@ export const runMain = (
       // A run that ends by itself with 0 lets Node exit once its output is written.
       if (stoppedBy !== undefined || code !== 0) process.exit(code)
     })
-  })(program, { disableErrorReporting: true })
+  })(Effect.provideService(program, StopSignals, service), { disableErrorReporting: true })
+}

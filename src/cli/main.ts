@@ -30,7 +30,8 @@ import * as Doctor from "./Doctor.ts"
 import { ExitCode, isCommandExit } from "./ExitCode.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
-import { runMain } from "./RunMain.ts"
+import { ProgramVersion } from "./ProgramVersion.ts"
+import { runMain, type StopSignals } from "./RunMain.ts"
 import { describeDefect, internalErrorLine, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
 import { plainStyle } from "./Style.ts"
 
@@ -183,7 +184,37 @@ const check = Command.make(
   )
 )
 
-const subcommands = [validate, resolve, info, doctor, run, check] as const
+/** The server's module, loaded only when `serve` runs: the HTTP server is most of its weight. */
+const serveCommand = () => Effect.promise(() => import("./Serve.ts"))
+
+const serve = Command.make(
+  "serve",
+  {
+    socket: Flag.String("socket").pipe(
+      Flag.withMetavar("PATH"),
+      Flag.withDescription("Unix socket to listen on (default <exec-root>/oci-runtimes.sock), created with mode 0660"),
+      Flag.filter((path) => path !== "", () => "a socket path"),
+      Flag.optional
+    ),
+    watch: Flag.Boolean("watch").pipe(
+      Flag.withDescription("Also reload when the configuration file changes, not only on SIGHUP"),
+      Flag.withDefault(false)
+    )
+  },
+  (flags) =>
+    withOptions((options) =>
+      Effect.flatMap(serveCommand(), (commands) =>
+        commands.serve(options, { socket: Option.getOrUndefined(flags.socket), watch: flags.watch }))
+    )
+).pipe(
+  Command.withDescription(
+    "Serves the Docker Engine API's /_ping, /version and /info, and GET /runtimes/{name} (what resolve --json prints), " +
+      "on a unix socket until SIGTERM or SIGINT; reloads on SIGHUP and, with --watch, when the file changes. " +
+      "Logs to stderr; writes nothing but the socket."
+  )
+)
+
+const subcommands = [validate, resolve, info, doctor, run, check, serve] as const
 
 export const cli = root.pipe(Command.withSubcommands(subcommands))
 
@@ -269,7 +300,10 @@ export type MainServices =
  * errors have been printed by the presenter, command failures by the
  * command, so only the code is left to decide here.
  */
-export const main = (version: string, args: ReadonlyArray<string>): Effect.Effect<number, never, MainServices> =>
+export const main = (
+  version: string,
+  args: ReadonlyArray<string>
+): Effect.Effect<number, never, MainServices | StopSignals> =>
   Effect.gen(function*() {
     const output = yield* Output.Output
     const internalError = (description: string) =>
@@ -292,7 +326,8 @@ export const main = (version: string, args: ReadonlyArray<string>): Effect.Effec
       ),
       Effect.catchDefect((defect) => internalError(describeDefect(defect))),
       // Should anything log, it must not end up in the result on stdout.
-      Effect.provideService(References.LogToStderr, true)
+      Effect.provideService(References.LogToStderr, true),
+      Effect.provideService(ProgramVersion, version)
     )
   })
 

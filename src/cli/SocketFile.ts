@@ -1,0 +1,94 @@
+/**
+ * The unix socket file `serve` listens on. A file left by a daemon that
+ * crashed is replaced; one that something still listens on is refused, as
+ * is a path that is not a socket at all, so that starting a second server
+ * never takes the first one's clients, and never deletes a file that is not
+ * a socket.
+ */
+import { lstat, unlink } from "node:fs/promises"
+import { connect } from "node:net"
+import { getSystemErrorMessage } from "node:util"
+import * as Effect from "effect/Effect"
+import * as Schema from "effect/Schema"
+
+/** Another process accepts connections on the socket. */
+export class SocketInUse extends Schema.TaggedError<SocketInUse>()("SocketInUse", {
+  path: Schema.String
+}) {
+  override get message(): string {
+    return `cannot listen on ${this.path}: another process is listening on it`
+  }
+}
+
+/** The socket path cannot be used: not a socket, or a system call on it failed. */
+export class SocketPathError extends Schema.TaggedError<SocketPathError>()("SocketPathError", {
+  path: Schema.String,
+  reason: Schema.String
+}) {
+  override get message(): string {
+    return `cannot listen on ${this.path}: ${this.reason}`
+  }
+}
+
+/** A Node system error's text as Go programs word it ("no such file or directory"). */
+export const reasonOf = (error: unknown): string => {
+  const errno = (error as NodeJS.ErrnoException | undefined)?.errno
+  return typeof errno === "number" ? getSystemErrorMessage(errno) : String((error as Error | undefined)?.message ?? error)
+}
+
+const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code
+
+/** How long a connection attempt may take before whatever holds the socket counts as alive. */
+const connectTimeoutMillis = 1000
+
+/** Whether something accepts connections on the socket at `path`; refused means nothing does. */
+const isListenedOn = (path: string) =>
+  Effect.callback<boolean, SocketPathError>((resume) => {
+    const socket = connect({ path, timeout: connectTimeoutMillis })
+    const settle = (effect: Effect.Effect<boolean, SocketPathError>) => {
+      socket.destroy()
+      resume(effect)
+    }
+    socket.once("connect", () => settle(Effect.succeed(true)))
+    socket.once("timeout", () => settle(Effect.succeed(true)))
+    socket.once("error", (error) =>
+      settle(
+        codeOf(error) === "ECONNREFUSED"
+          ? Effect.succeed(false)
+          : Effect.fail(new SocketPathError({ path, reason: reasonOf(error) }))
+      ))
+    return Effect.sync(() => socket.destroy())
+  })
+
+const fileSystemCall = <A>(path: string, call: () => Promise<A>) =>
+  Effect.tryPromise({ try: call, catch: (error) => new SocketPathError({ path, reason: reasonOf(error) }) })
+
+/**
+ * Makes `path` free to listen on: nothing there, or a stale socket, which
+ * is removed (and logged). Succeeds with whether one was.
+ */
+export const claimSocketPath = (path: string): Effect.Effect<boolean, SocketInUse | SocketPathError> =>
+  Effect.gen(function*() {
+    const stats = yield* fileSystemCall(
+      path,
+      () => lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
+    )
+    if (stats === undefined) return false
+    if (!stats.isSocket()) return yield* new SocketPathError({ path, reason: "it exists and is not a socket" })
+    if (yield* isListenedOn(path)) return yield* new SocketInUse({ path })
+    yield* fileSystemCall(path, () => unlink(path))
+    yield* Effect.logInfo(`removed the stale socket ${path} (nothing listened on it)`)
+    return true
+  })
+
+/**
+ * Runs `listen` with a umask that leaves the socket it creates readable and
+ * writable by its owner and group only (0660): the mode is right from the
+ * moment the file exists, with no window before a `chmod`.
+ */
+export const withPrivateUmask = <A, E, R>(listen: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
+  Effect.acquireUseRelease(
+    Effect.sync(() => process.umask(0o117)),
+    () => listen,
+    (previous) => Effect.sync(() => process.umask(previous))
+  )
