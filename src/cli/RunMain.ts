@@ -34,16 +34,33 @@ export interface StopSignals {
    * process on the spot) while the program has none of its own.
    */
   readonly takeOver: (signal: StopSignal) => Effect.Effect<void, never, Scope.Scope>
+  /**
+   * From now until the scope closes, being stopped is the program's normal
+   * end, as a daemon's is: a stop signal that comes meanwhile ends the run
+   * with 0 once its finalizers are done, rather than 128+N, which service
+   * managers such as systemd would count as a failure.
+   */
+  readonly stopIsNormalEnd: Effect.Effect<void, never, Scope.Scope>
 }
 
 export const StopSignals: Context.Service<StopSignals, StopSignals> = Context.Service<StopSignals>(
   "oci-runtimes/cli/StopSignals"
 )
 
-/** The exit code: the program's own, 128+N once signal N interrupted it, 70 for anything that escaped it. */
-const exitCodeOf = (exit: Exit.Exit<number, unknown>, stoppedBy: StopSignal | undefined): number => {
+/** How a stop signal ended the run: its signal, and whether the program counted that as its normal end. */
+interface Stop {
+  readonly signal: StopSignal
+  readonly normalEnd: boolean
+}
+
+/**
+ * The exit code: the program's own; once a stop signal interrupted it, 0 for
+ * a normal end, else 128+N for signal N; 70 for anything that escaped it.
+ */
+const exitCodeOf = (exit: Exit.Exit<number, unknown>, stop: Stop | undefined): number => {
   if (Exit.isSuccess(exit)) return exit.value
-  return stoppedBy !== undefined && Cause.hasInterruptsOnly(exit.cause) ? signalExitCode(stoppedBy) : ExitCode.internal
+  if (stop === undefined || !Cause.hasInterruptsOnly(exit.cause)) return ExitCode.internal
+  return stop.normalEnd ? ExitCode.ok : signalExitCode(stop.signal)
 }
 
 /**
@@ -61,20 +78,22 @@ export const runMain = (
   /** How many takeovers of each signal are in force; a signal counts as a stop signal while it has none. */
   const takenOver = new Map<StopSignal, number>()
   const count = (signal: StopSignal, by: number) => takenOver.set(signal, (takenOver.get(signal) ?? 0) + by)
+  let normalEnds = 0
+  const inForce = (enter: () => void, leave: () => void) =>
+    Effect.asVoid(Effect.acquireRelease(Effect.sync(enter), () => Effect.sync(leave)))
   const service: StopSignals = {
-    takeOver: (signal) =>
-      Effect.acquireRelease(Effect.sync(() => count(signal, 1)), () => Effect.sync(() => count(signal, -1))).pipe(
-        Effect.asVoid
-      )
+    takeOver: (signal) => inForce(() => count(signal, 1), () => count(signal, -1)),
+    stopIsNormalEnd: inForce(() => normalEnds++, () => normalEnds--)
   }
   Runtime.makeRunMain(({ fiber }) => {
-    let stoppedBy: StopSignal | undefined
+    let stop: Stop | undefined
     const listeners = Object.keys(stopSignals).map((name) => {
       const signal = name as StopSignal
       const listener = () => {
         if ((takenOver.get(signal) ?? 0) > 0) return
-        if (stoppedBy === undefined) {
-          stoppedBy = signal
+        if (stop === undefined) {
+          // Decided now: the program's scopes close as it stops.
+          stop = { signal, normalEnd: normalEnds > 0 }
           fiber.interruptUnsafe(fiber.id)
           return
         }
@@ -86,9 +105,9 @@ export const runMain = (
     })
     fiber.addObserver((exit) => {
       for (const [signal, listener] of listeners) process.removeListener(signal, listener)
-      const code = exitCodeOf(exit as Exit.Exit<number, unknown>, stoppedBy)
+      const code = exitCodeOf(exit as Exit.Exit<number, unknown>, stop)
       // A run that ends by itself with 0 lets Node exit once its output is written.
-      if (stoppedBy !== undefined || code !== 0) process.exit(code)
+      if (stop !== undefined || code !== 0) process.exit(code)
     })
   })(Effect.provideService(program, StopSignals, service), { disableErrorReporting: true })
 }

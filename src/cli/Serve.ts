@@ -72,8 +72,11 @@ const socketPath = (options: CliOptions, flags: ServeFlags) =>
 /** Listens until interrupted; the scope's finalizers stop the server, then log that it stopped. */
 const run = (options: CliOptions, flags: ServeFlags, socket: string) =>
   Effect.gen(function*() {
+    const signals = yield* StopSignals
     // SIGHUP reloads from here on, through the registry's HangupSignal, instead of stopping the run.
-    yield* (yield* StopSignals).takeOver("SIGHUP")
+    yield* signals.takeOver("SIGHUP")
+    // Stopped by SIGTERM or SIGINT, a daemon has done its job: exit 0, as dockerd does.
+    yield* signals.stopIsNormalEnd
     const facts = yield* serverFacts
     const registry = ManagedRegistry.layer(
       { file: options.configFile, flags: options.daemonFlags, watch: flags.watch },

@@ -165,7 +165,9 @@ const managed = (source: ConfigSource) =>
       diff: diffTables(previous?.table ?? noTable(table), table)
     })
 
-    // Boot fails the layer, as `Registry.layerBooted` does; nothing listens yet.
+    // Listening starts before boot, so that a SIGHUP during boot reloads right after it rather than being lost.
+    const hangups = yield* (yield* HangupSignal).listen
+    // Boot fails the layer, as `Registry.layerBooted` does.
     const booted = yield* setUp("boot", undefined).pipe(
       Effect.tapError((error) => report({ _tag: "Refused", trigger: "boot", error, generation: 0 })),
       Effect.map((table) => updateFrom(undefined, table))
@@ -231,7 +233,6 @@ const managed = (source: ConfigSource) =>
         return done
       })
 
-    const hangups = yield* (yield* HangupSignal).listen
     yield* Effect.forkScoped(Stream.runForEach(hangups, () => enqueue("SIGHUP")))
     if (source.watch === true) yield* watchFile(source, () => enqueue("file change"))
 

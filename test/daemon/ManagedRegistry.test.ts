@@ -168,6 +168,28 @@ layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
       expect((yield* registry.get("crun")).runtime).toBe("crun")
     }))
 
+  it.effect("a SIGHUP received during boot reloads once boot is done, rather than being lost", () =>
+    Effect.gen(function*() {
+      const { file, write } = yield* configDirectory
+      yield* write({ runtimes: { slow: { path: "/slow" } } })
+      const started = yield* Deferred.make<void>()
+      const release = yield* Deferred.make<void>()
+      let probes = 0
+      const probe = probeLayer((argv) =>
+        argv[0] === "/slow" && probes++ === 0
+          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+          : Effect.succeed(runcFeatures)
+      )
+      const using = yield* doubles
+      const building = yield* Effect.forkScoped(build({ file }, using, probe))
+      yield* Deferred.await(started)
+      yield* using.hangup.send
+      yield* Deferred.succeed(release, undefined)
+      const { managed } = yield* Fiber.join(building)
+      const reloaded = yield* managed.changes.pipe(Stream.filter((update) => update.generation === 2), Stream.runHead)
+      expect(reloaded._tag).toBe("Some")
+    }))
+
   it.effect("the flags apply on every reload, and a file that now conflicts with them is refused", () =>
     Effect.gen(function*() {
       const { file, write } = yield* configDirectory
