@@ -3,10 +3,11 @@
  * configurations in temporary directories, with the host's real runc.
  */
 import { spawn } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { afterAll } from "vitest"
 
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url))
 export const node = join(repoRoot, "node_modules/.bin/node")
@@ -61,8 +62,15 @@ export interface Sandbox {
   readonly listing: () => Array<string>
 }
 
+/** The sandboxes of the test file running, removed once its tests are done. */
+const sandboxes: Array<string> = []
+afterAll(() => {
+  for (const dir of sandboxes.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
 export const sandbox = (): Sandbox => {
   const dir = mkdtempSync(join(tmpdir(), "oci-runtimes-cli-"))
+  sandboxes.push(dir)
   const dataRoot = join(dir, "data")
   const execRoot = join(dir, "exec")
   return {
