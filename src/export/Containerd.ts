@@ -21,9 +21,10 @@ import { stringify } from "smol-toml"
 import { configPath, Problem } from "../config/Problem.ts"
 import { compareBytes } from "../names/ByteOrder.ts"
 import { runcShimName, runhcsShimName } from "../names/RuntimeName.ts"
+import { RunhcsOptionsMessage } from "../options/RunhcsOptions.ts"
 import type { ShimOptions } from "../options/ShimOptions.ts"
 import { differs, type Finding, leftOut } from "./Finding.ts"
-import { goOptionsTable, type TomlValue } from "./GoOptions.ts"
+import { goOptionsTable, type TomlValue, withEnumNames } from "./GoOptions.ts"
 import type { HandledRuntime } from "./Handlers.ts"
 import type { Foreign, ImportSource } from "./Import.ts"
 import type { ExportInput, ExportTarget, Translation } from "./Target.ts"
@@ -148,8 +149,10 @@ const readRuntime = (root: TomlTable, at: ReadonlyArray<string>, reader: TomlRea
   if (runtimeType === runcShimName) {
     return { runtime: { handler, path: tomlPath(at), launch: { _tag: "RuncShim" as const, options } }, findings }
   }
-  const generic = runtimeType === runhcsShimName || options === undefined
+  const generic = options === undefined
     ? { options, findings: [] }
+    : runtimeType === runhcsShimName
+    ? { options: withEnumNames(RunhcsOptionsMessage, options), findings: [] }
     : genericOptions(options, at)
   return {
     runtime: { handler, path: tomlPath(at), launch: { _tag: "Shim" as const, runtimeType, options: generic.options } },

@@ -8,7 +8,7 @@
  *
  * Pure.
  */
-import type { FieldDescriptor } from "../options/MessageDescriptor.ts"
+import type { FieldDescriptor, MessageDescriptor } from "../options/MessageDescriptor.ts"
 import { shimOptionsMessages, type ShimOptions } from "../options/ShimOptions.ts"
 import { compareBytes } from "../names/ByteOrder.ts"
 
@@ -39,3 +39,19 @@ export const goOptionsTable = (
   keep: (field: FieldDescriptor) => boolean = () => true
 ): Record<string, TomlValue> =>
   sortedRecord(setFields(options).filter(({ field }) => keep(field)).map(({ field, value }) => [field.goName, tomlValue(field, value)]))
+
+/**
+ * A TOML options table (as JSON values) the way daemon.json is written:
+ * enum fields by their value names, which dockerd's users write and the
+ * options decoder takes as well as numbers. Anything else is left as it is.
+ */
+export const withEnumNames = (
+  message: MessageDescriptor,
+  options: Readonly<Record<string, unknown>>
+): Readonly<Record<string, unknown>> =>
+  Object.fromEntries(Object.entries(options).map(([key, value]) => {
+    const kind = message.fields.find((field) => field.goName === key)?.kind
+    if (typeof kind !== "object" || typeof value !== "number") return [key, value]
+    const name = Object.entries(kind.values).find(([, number]) => number === value)?.[0]
+    return [key, name ?? value]
+  }))
