@@ -18,7 +18,6 @@ import type { Finding } from "../export/Finding.ts"
 import type { ExportFormat, ImportFormat } from "../export/Formats.ts"
 import type { ImportedDaemonJson } from "../export/Import.ts"
 import { printWarnings, reportFailure } from "./Commands.ts"
-import { splitHandlerFlag } from "./ExportFlags.ts"
 import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
@@ -28,8 +27,8 @@ import type { Style } from "./Style.ts"
 
 export interface ExportFlags {
   readonly to: ExportFormat
-  /** `NAME=HANDLER`, already checked by the flag's parser. */
-  readonly handler: ReadonlyArray<string>
+  /** The `--handler NAME=HANDLER` flags, split and checked by the flag's parser. */
+  readonly handler: ReadonlyArray<{ readonly name: string; readonly handler: string }>
 }
 
 export interface ImportFlags {
@@ -38,11 +37,12 @@ export interface ImportFlags {
 }
 
 /** The `--handler` flags as a map; a runtime given two handlers is refused. */
-export const handlerMap = (values: ReadonlyArray<string>): Result.Result<ReadonlyMap<string, string>, ExportError> => {
+export const handlerMap = (
+  flags: ExportFlags["handler"]
+): Result.Result<ReadonlyMap<string, string>, ExportError> => {
   const handlers = new Map<string, string>()
   const twice: Array<Problem> = []
-  for (const value of values) {
-    const { handler, name } = splitHandlerFlag(value)!
+  for (const { handler, name } of flags) {
     const earlier = handlers.get(name)
     if (earlier !== undefined && earlier !== handler) {
       twice.push(new Problem({ path: "--handler", message: `runtime ${name} is given two handlers: ${earlier} and ${handler}` }))

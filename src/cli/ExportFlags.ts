@@ -5,11 +5,18 @@
  */
 import * as Argument from "effect/cli/Argument"
 import * as Flag from "effect/cli/Flag"
+import * as Option from "effect/Option"
 import { whyNotHandlerName } from "../doctor/RuntimeClassHandler.ts"
 import { exportFormats, importFormats } from "../export/Formats.ts"
 
+/** One `--handler`: export runtime `name` as `handler`. */
+export interface HandlerFlag {
+  readonly name: string
+  readonly handler: string
+}
+
 /** `NAME=HANDLER` split at the last `=`: a runtime name may hold one, a handler (a DNS label) cannot. */
-export const splitHandlerFlag = (value: string): { readonly name: string; readonly handler: string } | undefined => {
+export const splitHandlerFlag = (value: string): HandlerFlag | undefined => {
   const at = value.lastIndexOf("=")
   return at <= 0 ? undefined : { name: value.slice(0, at), handler: value.slice(at + 1) }
 }
@@ -35,7 +42,10 @@ export const exportFlags = {
   handler: Flag.String("handler").pipe(
     Flag.withMetavar("NAME=HANDLER"),
     Flag.withDescription("Export runtime NAME as HANDLER, a DNS label (needed for names that are not one; repeatable)"),
-    Flag.filter((value) => handlerFlagProblem(value) === undefined, (value) => handlerFlagProblem(value) ?? value),
+    Flag.filterMap(
+      (value) => Option.fromUndefinedOr(handlerFlagProblem(value) === undefined ? splitHandlerFlag(value) : undefined),
+      (value) => handlerFlagProblem(value) ?? value
+    ),
     Flag.atLeast(0)
   )
 } as const

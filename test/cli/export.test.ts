@@ -63,6 +63,12 @@ describe("oci-runtimes export", () => {
     expect(stdoutJson(run).error).toMatchObject({ _tag: "ExportError", reason: "UnknownRuntime" })
   })
 
+  it("one runtime given two handlers fails, exit 1", async () => {
+    const run = await runCli(["export", "--to", "crio", "--handler", "crun=a", "--handler", "crun=b", ...box.flags(daemonJson)])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe("error: --handler: runtime crun is given two handlers: a and b\n")
+  })
+
   it.each([
     ["an unknown format", ["--to", "docker"]],
     ["a --handler without =", ["--to", "crio", "--handler", "crun"]],
