@@ -82,25 +82,18 @@ const translate = (layout: CriLayout) => (input: ExportInput): Translation => {
   return { document: { version: layout.version, plugins: { [layout.plugin]: { containerd } } }, findings }
 }
 
-const target = (format: string, layout: CriLayout, summary: string): ExportTarget => ({
+const target = (format: string, layout: CriLayout): ExportTarget => ({
   format,
-  summary,
   translate: translate(layout),
   render: (document) => stringify(document).trimEnd() + "\n",
   binariesToLocate: () => []
 })
 
-export const containerd = target(
-  "containerd",
-  criV2,
-  "containerd 1.6/1.7 CRI config (version = 2), for a file that containerd's imports loads"
-)
+/** containerd 1.6 and 1.7. */
+export const containerd = target("containerd", criV2)
 
-export const containerdV3 = target(
-  "containerd-v3",
-  criV3,
-  "containerd 2.x CRI config (version = 3), for a file that containerd's imports loads"
-)
+/** containerd 2.x. */
+export const containerdV3 = target("containerd-v3", criV3)
 
 /* Import ------------------------------------------------------------------ */
 

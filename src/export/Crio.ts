@@ -119,7 +119,6 @@ const binariesToLocate = (runtimes: ReadonlyArray<ResolvedRuntime>): ReadonlyArr
 
 export const crio: ExportTarget = {
   format: "crio",
-  summary: "CRI-O drop-in, for /etc/crio/crio.conf.d/",
   translate,
   render: (document) => stringify(document).trimEnd() + "\n",
   binariesToLocate

@@ -80,7 +80,6 @@ const binariesToLocate = (runtimes: ReadonlyArray<ResolvedRuntime>): ReadonlyArr
 
 export const podman: ExportTarget = {
   format: "podman",
-  summary: "containers.conf drop-in, for /etc/containers/containers.conf.d/ or CONTAINERS_CONF",
   translate,
   render: (document) => stringify(document).trimEnd() + "\n",
   binariesToLocate

@@ -40,7 +40,6 @@ const render = (document: unknown): string =>
 
 export const runtimeClasses: ExportTarget = {
   format: "runtimeclass",
-  summary: "Kubernetes RuntimeClass objects (node.k8s.io/v1), for kubectl apply -f",
   translate,
   render,
   binariesToLocate: () => []

@@ -44,8 +44,6 @@ export interface Translation {
 export interface ExportTarget {
   /** The `--to` name. */
   readonly format: string
-  /** Where the file goes, for help and docs. */
-  readonly summary: string
   readonly translate: (input: ExportInput) => Translation
   /** The file's text: deterministic for equal documents. */
   readonly render: (document: unknown) => string

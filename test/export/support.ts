@@ -61,6 +61,3 @@ export const imported = (format: ImportFormat, text: string, setup: ImportSetup 
   })
   return { daemonJson: result.daemonJson, findings: [...result.findings, ...checkImported(result.daemonJson, base, host)] }
 }
-
-/** The table dockerd builds from an imported daemon.json, with the same roots, on `host`. */
-export const tableOfImported = (daemonJson: object, host: HostSnapshot = plainHost): RuntimeTable => tableOf(daemonJson, host)
