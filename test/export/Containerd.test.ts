@@ -5,7 +5,9 @@
  * `plugins."io.containerd.cri.v1.runtime".containerd.runtimes`).
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Result from "effect/Result"
 import { parse } from "smol-toml"
+import { readImportFile } from "../../src/export/ImportFile.ts"
 import { exported, findingsOf, imported, systemdHost, tableOf } from "./support.ts"
 
 const criV2 = (document: any) => document.plugins["io.containerd.grpc.v1.cri"].containerd
@@ -232,5 +234,72 @@ describe("import --from containerd", () => {
       path: "runtimes.odd.options.IoUid",
       message: `dockerd would refuse this: runtime odd: option "IoUid": -1 is out of range for uint32`
     }])
+  })
+
+  it("generic shim options without a ConfigPath are a warning: containerd would send them as ConfigBody", () => {
+    const result = imported("containerd", v2(runtime("gvisor", `runtime_type = "io.containerd.runsc.v1"\noptions = { TypeUrl = "t" }`)))
+    expect(result.daemonJson.runtimes).toEqual({ gvisor: { runtimeType: "io.containerd.runsc.v1", options: { TypeUrl: "t" } } })
+    expect(findingsOf(result.findings)).toEqual([{
+      level: "warning",
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.gvisor.options`,
+      message: "without a ConfigPath containerd sends the shim this table in ConfigBody; dockerd will not"
+    }])
+  })
+
+  it("a runtime without runtime_type is left out", () => {
+    const result = imported("containerd", v2(runtime("empty", `privileged_without_host_devices = false`)))
+    expect(result.daemonJson.runtimes).toEqual({})
+    expect(findingsOf(result.findings)).toEqual([{
+      level: "problem",
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.empty`,
+      message: "no runtime_type: containerd cannot start this runtime"
+    }])
+  })
+
+  it("options holding a date are left out: JSON has no dates", () => {
+    const result = imported("containerd", v2(runtime("kata", `runtime_type = "io.containerd.kata.v2"\noptions = { ConfigPath = 1979-05-27 }`)))
+    expect(result.daemonJson.runtimes).toEqual({ kata: { runtimeType: "io.containerd.kata.v2" } })
+    expect(findingsOf(result.findings)).toEqual([{
+      level: "problem",
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata.options`,
+      message: "dates and times have no JSON form: options left out"
+    }])
+  })
+
+  it("a binary in the scripts directory that is no wrapper script of ours comes back as the path, with a warning", () => {
+    const text = v2(runtime(
+      "odd",
+      `runtime_type = "io.containerd.runc.v2"\noptions = { BinaryName = "/data/runtimes/odd", NoPivotRoot = false, Root = "/exec/runtime-runc", SystemdCgroup = false }`
+    ))
+    const result = imported("containerd", text, { scripts: new Map([["/data/runtimes/odd", "#!/bin/sh\nexec runc \"$@\"\n"]]) })
+    expect(result.daemonJson.runtimes).toEqual({ odd: { path: "/data/runtimes/odd" } })
+    expect(findingsOf(result.findings)[0]?.message).toBe(
+      "/data/runtimes/odd is in the wrapper scripts directory but is not a wrapper script: imported as the runtime's path, so any runtimeArgs stay inside it"
+    )
+  })
+
+  it("what dockerd would warn about is a warning", () => {
+    const result = imported("containerd", v2(runtime("crun", `runtime_type = "io.containerd.runc.v2"\noptions = { BinaryName = "crun", SystemdCgroups = true }`)))
+    expect(findingsOf(result.findings).map(({ level, path }) => ({ level, path }))).toEqual([
+      { level: "warning", path: "runtimes.crun.options.SystemdCgroups" }
+    ])
+  })
+
+  it("a file of the other containerd generation, or without the CRI tables, is refused", () => {
+    const v3 = `version = 3\n[plugins."io.containerd.cri.v1.runtime".containerd]\n`
+    expect(Result.getOrThrow(Result.flip(readImportFile("containerd", v3, "f.toml"))).message).toBe(
+      "f.toml: version: containerd reads version = 2 files; this one is version = 3"
+    )
+    expect(Result.getOrThrow(Result.flip(readImportFile("containerd-v3", "version = 3\n", "f.toml"))).message).toBe(
+      `f.toml: plugins."io.containerd.cri.v1.runtime".containerd: no such table: not a containerd-v3 CRI configuration`
+    )
+  })
+
+  it("a value of the wrong type is refused at its path", () => {
+    const error = Result.getOrThrow(Result.flip(readImportFile("containerd", v2(runtime("kata", "runtime_type = 2")), "f.toml")))
+    expect({ reason: error.reason, message: error.message }).toEqual({
+      reason: "Shape",
+      message: `f.toml: plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata.runtime_type: expected a string, got an integer`
+    })
   })
 })

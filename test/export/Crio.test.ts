@@ -6,7 +6,9 @@
  * or "vm", `runtime_root`, `runtime_config_path` for vm runtimes only).
  */
 import { describe, expect, it } from "@effect/vitest"
+import * as Result from "effect/Result"
 import { parse } from "smol-toml"
+import { readImportFile } from "../../src/export/ImportFile.ts"
 import { shimNameOfBinary } from "../../src/export/Crio.ts"
 import { exported, findingsOf, imported, systemdHost, tableOf } from "./support.ts"
 
@@ -98,6 +100,40 @@ describe("export --to crio", () => {
     ])
   })
 
+  it("a runc option asking for pivot_root other than the node's is a warning", () => {
+    const table = tableOf({ runtimes: { nopivot: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/opt/r", NoPivotRoot: true } } } })
+    expect(findingsOf(exported(table, "crio").findings)).toEqual([{
+      level: "warning",
+      path: "runtimes.nopivot.options.NoPivotRoot",
+      message: "CRI-O sets pivot_root for every runtime (no_pivot = false, the node's): this runtime's NoPivotRoot = true does not carry over"
+    }])
+  })
+
+  it("a runtimeType that names no shim binary is left out; a shim not on PATH is written by name, with a warning", () => {
+    const table = tableOf({ runtimes: { bad: { runtimeType: "noshim" }, gvisor: { runtimeType: "io.containerd.runsc.v1" } } })
+    const result = exported(table, "crio")
+    expect(runtimesOf(result.text).bad).toBeUndefined()
+    expect(runtimesOf(result.text).gvisor.runtime_path).toBe("containerd-shim-runsc-v1")
+    expect(findingsOf(result.findings)).toEqual([
+      { level: "problem", path: "runtimes.bad", message: "runtimeType noshim names no shim binary CRI-O could run" },
+      {
+        level: "warning",
+        path: "runtimes.gvisor",
+        message: "shim binary containerd-shim-runsc-v1 is not on PATH here; CRI-O wants its absolute path, written as containerd-shim-runsc-v1"
+      }
+    ])
+  })
+
+  it("a default runtime CRI-O cannot run leaves default_runtime unset, and says so", () => {
+    const result = exported(tableOf({ "default-runtime": "bad", runtimes: { bad: { runtimeType: "noshim" } } }), "crio")
+    expect((parse(result.text) as any).crio.runtime.default_runtime).toBeUndefined()
+    expect(findingsOf(result.findings)).toContainEqual({
+      level: "problem",
+      path: "default-runtime",
+      message: "default runtime bad is not exported: no default_runtime"
+    })
+  })
+
   it("matches crio.conf(5): documented keys and types only, runtime_config_path on vm runtimes only", () => {
     const document: any = parse(exported(tableOf(migration), "crio").text, { integersAsBigInt: true })
     expect(Object.keys(document)).toEqual(["crio"])
@@ -175,6 +211,34 @@ describe("import --from crio", () => {
       path: "crio.runtime.runtimes.vm",
       message: `runtime_path "/usr/bin/qemu" is not a containerd-shim-NAME-VERSION binary`
     }])
+  })
+
+  it("a configuration file on an oci runtime, a state directory on a vm runtime and an unknown cgroup manager are left out", () => {
+    const text = [
+      "[crio.runtime]",
+      `cgroup_manager = "hybrid"`,
+      "[crio.runtime.runtimes.crun]",
+      `runtime_path = "/usr/bin/crun"`,
+      `runtime_config_path = "/c.toml"`,
+      "[crio.runtime.runtimes.kata]",
+      `runtime_type = "vm"`,
+      `runtime_path = "/usr/bin/containerd-shim-kata-v2"`,
+      `runtime_root = "/run/kata"`,
+      ""
+    ].join("\n")
+    const result = imported("crio", text)
+    expect(result.daemonJson).toEqual({ runtimes: { crun: { path: "/usr/bin/crun" }, kata: { runtimeType: "io.containerd.kata.v2" } } })
+    expect(findingsOf(result.findings)).toEqual([
+      { level: "problem", path: "crio.runtime.runtimes.crun.runtime_config_path", message: "an oci runtime takes no configuration file" },
+      { level: "problem", path: "crio.runtime.runtimes.kata.runtime_root", message: "dockerd has no state directory setting for a shim" },
+      { level: "problem", path: "crio.runtime.cgroup_manager", message: "cgroup manager hybrid has no dockerd equivalent" }
+    ])
+  })
+
+  it("a file without [crio.runtime] is not a CRI-O configuration", () => {
+    expect(Result.getOrThrow(Result.flip(readImportFile("crio", "[engine]\n", "f.conf"))).message).toBe(
+      "f.conf: crio.runtime: no such table: not a CRI-O configuration"
+    )
   })
 
   it.each([

@@ -1,6 +1,8 @@
 /** The Podman target and source: each rule, what is left out or differs, and the containers.conf shape. */
 import { describe, expect, it } from "@effect/vitest"
+import * as Result from "effect/Result"
 import { parse } from "smol-toml"
+import { readImportFile } from "../../src/export/ImportFile.ts"
 import { exported, findingsOf, imported, tableOf } from "./support.ts"
 
 const migration = {
@@ -74,6 +76,14 @@ describe("import --from podman", () => {
   })
 
   it("a file without [engine] is not a containers.conf", () => {
-    expect(() => imported("podman", `[crio.runtime]\n`)).toThrow()
+    expect(Result.getOrThrow(Result.flip(readImportFile("podman", "[crio.runtime]\n", "f.conf"))).message).toBe(
+      "f.conf: engine: no such table: not a containers.conf"
+    )
+  })
+
+  it("a runtime entry that is no list of paths is refused at its path", () => {
+    expect(Result.getOrThrow(Result.flip(readImportFile("podman", `[engine.runtimes]\ncrun = "/usr/bin/crun"\n`, "f.conf"))).message).toBe(
+      "f.conf: engine.runtimes.crun: expected an array of strings, got a string"
+    )
   })
 })
