@@ -10,7 +10,7 @@
  */
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
-import { Problem } from "../config/Problem.ts"
+import { ConfigWarning, Problem } from "../config/Problem.ts"
 import type { Exported } from "../export/Export.ts"
 import { ExportError, type ImportError } from "../export/ExportError.ts"
 import { exportRuntimes, importRuntimes } from "../export/ExportIo.ts"
@@ -109,7 +109,7 @@ export const exportCommand = (options: CliOptions, flags: ExportFlags) =>
     yield* output.stdout(options.json ? formatJson(exportJson(exported)) : exported.text.trimEnd())
   }).pipe(Effect.catch(reportTranslationFailure(options)))
 
-const ignoredWriteWrappers = new Problem({ path: "--write-wrappers", message: "ignored: import never writes anything" })
+const ignoredWriteWrappers = new ConfigWarning({ path: "--write-wrappers", message: "ignored: import never writes anything" })
 
 /** `import --from FORMAT FILE`: the daemon.json on stdout (or, with `--json`, it and the findings). */
 export const importCommand = (options: CliOptions, flags: ImportFlags) =>

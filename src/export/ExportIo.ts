@@ -7,6 +7,8 @@
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
+import type { PlatformError } from "effect/PlatformError"
+import { maxConfigBytes } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
 import { ConfigFileError, type InvalidRuntimeConfig } from "../config/Errors.ts"
 import type { Problem } from "../config/Problem.ts"
@@ -76,10 +78,16 @@ export interface ImportResult {
   readonly findings: ReadonlyArray<Finding>
 }
 
+/** The file's text: a regular file (a FIFO or device could block or never end) of daemon.json's size bound at most. */
 const readText = (file: string) =>
-  Effect.flatMap(FileSystem.FileSystem, (fs) => fs.readFileString(file)).pipe(
-    Effect.mapError((error) => new ConfigFileError({ file, reason: describeSystemError(error) }))
-  )
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const failed = (error: PlatformError) => new ConfigFileError({ file, reason: describeSystemError(error) })
+    const info = yield* Effect.mapError(fs.stat(file), failed)
+    if (info.type !== "File") return yield* new ConfigFileError({ file, reason: "not a regular file" })
+    if (info.size > BigInt(maxConfigBytes)) return yield* new ConfigFileError({ file, reason: `larger than ${maxConfigBytes} bytes` })
+    return yield* Effect.mapError(fs.readFileString(file), failed)
+  })
 
 /** The scripts that could be read, by path; one that cannot is simply not there. */
 const readScripts = (paths: ReadonlyArray<string>) =>

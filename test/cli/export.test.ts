@@ -111,6 +111,12 @@ describe("oci-runtimes import", () => {
     expect(run.stderr).toContain("engine: no such table: not a containers.conf")
   })
 
+  it("a file that is not a regular file is refused, exit 1", async () => {
+    const run = await runCli(["import", "--from", "crio", "/dev/zero", ...box.flags(daemonJson)])
+    expect(run.code).toBe(1)
+    expect(run.stderr).toBe("error: unable to read configuration file /dev/zero: not a regular file\n")
+  })
+
   it("a missing file fails, exit 1", async () => {
     const run = await runCli(["import", "--from", "crio", `${box.dir}/absent.conf`, ...box.flags(daemonJson)])
     expect(run.code).toBe(1)
