@@ -152,6 +152,10 @@ const located = (path: string, message: string) =>
 export const warningLine = (warning: Pick<ConfigWarning, "path" | "message">, style: Style): string =>
   `${style.yellow("warning:")} ${located(warning.path, warning.message)}`
 
+/** `problem: <path>: <message>`: what an export or import left out, one per line. */
+export const problemLine = (problem: Pick<ConfigWarning, "path" | "message">, style: Style): string =>
+  `${style.red("problem:")} ${located(problem.path, problem.message)}`
+
 /** `error: <path>: <message>`, one problem per line. */
 export const errorLine = (line: ErrorLine, style: Style): string =>
   `${style.red("error:")} ${located(line.path, line.message)}`

@@ -27,6 +27,7 @@ import * as HostFacts from "../host/HostFacts.ts"
 import * as PathLookup from "../host/PathLookup.ts"
 import * as Commands from "./Commands.ts"
 import * as Doctor from "./Doctor.ts"
+import * as ExportFlags from "./ExportFlags.ts"
 import { ExitCode, isCommandExit } from "./ExitCode.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
@@ -214,7 +215,22 @@ const serve = Command.make(
   )
 )
 
-const subcommands = [validate, resolve, info, doctor, run, check, serve] as const
+
+/** The export and import module, loaded only when one of them runs: the translations and TOML and YAML. */
+const exportCommands = () => Effect.promise(() => import("./ExportCommands.ts"))
+
+const exportRuntimes = Command.make("export", ExportFlags.exportFlags, (flags) =>
+  withOptions((options) => Effect.flatMap(exportCommands(), (commands) => commands.exportCommand(options, flags)))).pipe(
+    Command.withDescription(ExportFlags.exportDescription)
+  )
+
+const importRuntimes = Command.make("import", ExportFlags.importFlags, (flags) =>
+  withOptions((options) => Effect.flatMap(exportCommands(), (commands) => commands.importCommand(options, flags)))).pipe(
+    Command.withDescription(ExportFlags.importDescription)
+  )
+
+
+const subcommands = [validate, resolve, info, doctor, run, check, serve, exportRuntimes, importRuntimes] as const
 
 export const cli = root.pipe(Command.withSubcommands(subcommands))
 

@@ -123,3 +123,45 @@ export const planWrapper = (
   // The file name is one path component (see `scriptFileName`): no join needed.
   return { path: `${scriptsDir}/${scriptFileName(runtimeName, suffix)}`, content }
 }
+
+const scriptStart = "#!/bin/sh\nexec "
+const scriptEnd = ` "$@"\n`
+
+/** The single-quoted words of a script line, as `quoteShellWord` writes them; `undefined` for anything else. */
+const unquoteWords = (text: string): Array<string> | undefined => {
+  const words: Array<string> = []
+  let at = 0
+  while (at < text.length) {
+    if (text[at] !== "'") return undefined
+    let word = ""
+    at++
+    for (;;) {
+      const close = text.indexOf("'", at)
+      if (close < 0) return undefined
+      word += text.slice(at, close)
+      at = close + 1
+      if (!text.startsWith("\\''", at)) break
+      word += "'"
+      at += 3
+    }
+    words.push(word)
+    if (at < text.length && text[at++] !== " ") return undefined
+  }
+  return words
+}
+
+/**
+ * The binary and arguments of a script `renderWrapperScript` wrote, or
+ * `undefined` when `content` is not exactly such a script: what an import
+ * reads back from a runtime exported as its wrapper script.
+ */
+export const parseWrapperScript = (
+  content: string
+): { readonly binary: string; readonly args: ReadonlyArray<string> } | undefined => {
+  if (!content.startsWith(scriptStart) || !content.endsWith(scriptEnd)) return undefined
+  const words = unquoteWords(content.slice(scriptStart.length, content.length - scriptEnd.length))
+  if (words === undefined || words.length === 0) return undefined
+  const [command, ...args] = words as [string, ...Array<string>]
+  const binary = command.startsWith("./-") ? command.slice(2) : command
+  return renderWrapperScript(binary, args) === content ? { binary, args } : undefined
+}

@@ -1,0 +1,128 @@
+/**
+ * Export and import as effects: the runtimes set up as the other commands
+ * set them up (wrapper scripts written only when asked), binaries looked up
+ * on PATH, the imported file and the wrapper scripts it names read — each
+ * through the same services as the rest (`FileSystem`, `PathLookup`,
+ * `HostFacts`), around the pure translations of `Export` and `Import`.
+ */
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import type { PlatformError } from "effect/PlatformError"
+import { maxConfigBytes } from "../config/ConfigFile.ts"
+import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { ConfigFileError, type InvalidRuntimeConfig } from "../config/Errors.ts"
+import type { Problem } from "../config/Problem.ts"
+import { HostFacts } from "../host/HostFacts.ts"
+import { PathLookup } from "../host/PathLookup.ts"
+import { describeSystemError } from "../host/SystemError.ts"
+import { stockRuntimeName } from "../names/RuntimeName.ts"
+import { planRuntimes } from "../registry/RuntimePlan.ts"
+import type { RuntimeTable } from "../registry/RuntimeTable.ts"
+import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } from "../registry/Setup.ts"
+import { binariesToLocate, type Exported, exportTable, stockRunc } from "./Export.ts"
+import type { ExportError, ImportError } from "./ExportError.ts"
+import type { Finding } from "./Finding.ts"
+import { checkImported, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
+import { readImportFile } from "./ImportFile.ts"
+import type { ExportFormat, ImportFormat } from "./Targets.ts"
+
+export interface ExportRequest {
+  readonly format: ExportFormat
+  /** `--handler NAME=HANDLER`. */
+  readonly handlers: ReadonlyMap<string, string>
+  /** `"keep"` writes the missing wrapper scripts the exported paths name. */
+  readonly scripts: ScriptsMode
+  /** Problems found before planning (the flags'). */
+  readonly upstreamProblems?: ReadonlyArray<Problem> | undefined
+}
+
+/** Where each bare name is on PATH, for those found. */
+const locateAll = (names: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const lookup = yield* PathLookup
+    const found = new Map<string, string>()
+    for (const name of names) {
+      const path = yield* Effect.option(lookup.lookPath(name))
+      if (path._tag === "Some") found.set(name, path.value)
+    }
+    return found
+  })
+
+/** The table set up from `config` (no features probed: a translation needs none), and its export. */
+export const exportRuntimes = (
+  config: DaemonConfig,
+  request: ExportRequest
+): Effect.Effect<{ readonly table: RuntimeTable; readonly exported: Exported }, SetupError | ExportError, SetupServices | PathLookup> =>
+  Effect.gen(function*() {
+    const table = yield* setupRuntimes(config, {
+      scripts: request.scripts,
+      probeOnly: [],
+      upstreamProblems: request.upstreamProblems
+    })
+    const located = yield* locateAll(binariesToLocate(table, request.format))
+    const exported = yield* Effect.fromResult(
+      exportTable(table, request.format, { handlers: request.handlers, locate: (binary) => located.get(binary) })
+    )
+    return { table, exported }
+  })
+
+export interface ImportRequest {
+  readonly format: ImportFormat
+  readonly file: string
+  /** Problems found before planning (the flags'). */
+  readonly upstreamProblems?: ReadonlyArray<Problem> | undefined
+}
+
+export interface ImportResult {
+  readonly daemonJson: ImportedDaemonJson
+  readonly findings: ReadonlyArray<Finding>
+}
+
+/** The file's text: a regular file (a FIFO or device could block or never end) of daemon.json's size bound at most. */
+const readText = (file: string) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const failed = (error: PlatformError) => new ConfigFileError({ file, reason: describeSystemError(error) })
+    const info = yield* Effect.mapError(fs.stat(file), failed)
+    if (info.type !== "File") return yield* new ConfigFileError({ file, reason: "not a regular file" })
+    if (info.size > BigInt(maxConfigBytes)) return yield* new ConfigFileError({ file, reason: `larger than ${maxConfigBytes} bytes` })
+    return yield* Effect.mapError(fs.readFileString(file), failed)
+  })
+
+/** The scripts that could be read, by path; one that cannot is simply not there. */
+const readScripts = (paths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const scripts = new Map<string, string>()
+    for (const path of paths) {
+      const content = yield* Effect.option(fs.readFileString(path))
+      if (content._tag === "Some") scripts.set(path, content.value)
+    }
+    return scripts
+  })
+
+/**
+ * The file's runtimes as daemon.json for a dockerd configured as `base`
+ * (its data and exec roots and exec-opts; its runtimes are not used), on
+ * this node.
+ */
+export const importRuntimes = (
+  base: DaemonConfig,
+  request: ImportRequest
+): Effect.Effect<ImportResult, ConfigFileError | ImportError | InvalidRuntimeConfig, FileSystem.FileSystem | HostFacts | PathLookup> =>
+  Effect.gen(function*() {
+    const foreign = yield* Effect.fromResult(readImportFile(request.format, yield* readText(request.file), request.file))
+    const host = yield* (yield* HostFacts).read
+    const bare: DaemonConfig = { ...base, runtimes: {}, defaultRuntime: "" }
+    const plan = yield* Effect.fromResult(planRuntimes(bare, host, { upstreamProblems: request.upstreamProblems }))
+    const located = yield* locateAll([stockRuntimeName])
+    const imported = toDaemonJson(foreign, {
+      stock: stockRunc(plan),
+      cgroupDriver: plan.cgroupDriver,
+      scriptsDirectory: plan.scriptsDirectory,
+      scripts: yield* readScripts(scriptsToRead(foreign, plan.scriptsDirectory)),
+      runcPath: located.get(stockRuntimeName)
+    })
+    return { daemonJson: imported.daemonJson, findings: [...imported.findings, ...checkImported(imported.daemonJson, bare, host)] }
+  })
+

@@ -1,0 +1,258 @@
+/**
+ * Another runtime manager's runtimes back as daemon.json `runtimes` and
+ * `default-runtime`: what each format's reader found (`Foreign`), turned
+ * into dockerd's terms, with a finding for whatever daemon.json cannot say.
+ *
+ * Exact where dockerd can be: a runtime behind the runc shim whose options
+ * are exactly what dockerd gives a `path` runtime on this node comes back
+ * as that `path` runtime — with its `runtimeArgs`, when its binary is one
+ * of our wrapper scripts, read back; any other runc shim options come back
+ * as a `runtimeType` runtime with those options, which dockerd sends as
+ * they are. A `runc` that is dockerd's own is the stock runtime.
+ *
+ * Pure: the wrapper scripts are read beforehand (`scriptsToRead`).
+ */
+import { posix } from "node:path"
+import * as Result from "effect/Result"
+import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { cgroupDriverKey } from "../config/ExecOpts.ts"
+import { compareBytes } from "../names/ByteOrder.ts"
+import { runcShimName, stockRuntimeName } from "../names/RuntimeName.ts"
+import type { HostSnapshot } from "../host/HostFacts.ts"
+import { type CgroupDriver, planRuntimes } from "../registry/RuntimePlan.ts"
+import { parseWrapperScript } from "../wrappers/WrapperScript.ts"
+import { differs, type Finding, leftOut } from "./Finding.ts"
+import type { StockRunc } from "./Target.ts"
+import { type TomlReader, tomlPath, type TomlTable } from "./TomlShape.ts"
+
+/** How a runtime of the file is started. */
+export type ForeignLaunch =
+  /** containerd's runc shim, with its options table (Go names, JSON values). */
+  | { readonly _tag: "RuncShim"; readonly options: Readonly<Record<string, unknown>> | undefined }
+  /** Any other containerd shim. */
+  | { readonly _tag: "Shim"; readonly runtimeType: string; readonly options: Readonly<Record<string, unknown>> | undefined }
+  /** A runc-compatible binary the manager runs itself, with its state directory if set. */
+  | { readonly _tag: "Binary"; readonly binary: string; readonly root: string | undefined }
+
+export interface ForeignRuntime {
+  readonly handler: string
+  /** The runtime's key path in the file, for findings. */
+  readonly path: string
+  readonly launch: ForeignLaunch
+}
+
+/** A setting of the file, and where it is. */
+export interface Located<A> {
+  readonly value: A
+  readonly path: string
+}
+
+/** What a format's reader found in a file. */
+export interface Foreign {
+  readonly runtimes: ReadonlyArray<ForeignRuntime>
+  readonly defaultHandler: Located<string> | undefined
+  /** The manager's cgroup manager for every runtime, when it has one. */
+  readonly cgroupDriver: Located<CgroupDriver> | undefined
+  readonly noPivotRoot: Located<boolean> | undefined
+  /** Settings the reader already knows daemon.json cannot take. */
+  readonly findings: ReadonlyArray<Finding>
+}
+
+/** A format that can be imported: how its file is read. */
+export interface ImportSource {
+  /** The `--from` name. */
+  readonly format: string
+  /** What the file says; wrong types and missing tables go to `reader`'s problems. */
+  readonly read: (root: TomlTable, reader: TomlReader) => Foreign
+}
+
+/** What dockerd would do on this node, with these flags, that an import is compared with. */
+export interface ImportContext {
+  readonly stock: StockRunc
+  readonly cgroupDriver: CgroupDriver
+  /** `<data-root>/runtimes`, where our wrapper scripts are. */
+  readonly scriptsDirectory: string
+  /** The wrapper scripts read, by path; a path missing here could not be read. */
+  readonly scripts: ReadonlyMap<string, string>
+  /** Where `runc` is on PATH, if it is: a binary there is dockerd's runc. */
+  readonly runcPath: string | undefined
+}
+
+export interface DaemonJsonRuntime {
+  readonly path?: string
+  readonly runtimeArgs?: ReadonlyArray<string>
+  readonly runtimeType?: string
+  readonly options?: Readonly<Record<string, unknown>>
+}
+
+export interface ImportedDaemonJson {
+  readonly "default-runtime"?: string
+  readonly "exec-opts"?: ReadonlyArray<string>
+  readonly runtimes: Readonly<Record<string, DaemonJsonRuntime>>
+}
+
+export interface Imported {
+  readonly daemonJson: ImportedDaemonJson
+  readonly findings: ReadonlyArray<Finding>
+}
+
+const isScriptPath = (binary: string, context: ImportContext) => posix.dirname(binary) === context.scriptsDirectory
+
+/** The wrapper scripts an import would read back: runtime binaries in the scripts directory. */
+export const scriptsToRead = (foreign: Foreign, scriptsDirectory: string): ReadonlyArray<string> =>
+  foreign.runtimes.flatMap(({ launch }) => {
+    const binary = launch._tag === "Binary"
+      ? launch.binary
+      : launch._tag === "RuncShim" && typeof launch.options?.["BinaryName"] === "string"
+      ? launch.options["BinaryName"]
+      : undefined
+    return binary !== undefined && posix.dirname(binary) === scriptsDirectory ? [binary] : []
+  })
+
+/** A runc-compatible binary as a `path` runtime: our wrapper script read back as its binary and args. */
+const pathRuntime = (runtime: ForeignRuntime, binary: string, context: ImportContext) => {
+  if (!isScriptPath(binary, context)) return { runtime: { path: binary }, findings: [] }
+  const content = context.scripts.get(binary)
+  const parsed = content === undefined ? undefined : parseWrapperScript(content)
+  if (parsed === undefined) {
+    return {
+      runtime: { path: binary },
+      findings: [differs(
+        runtime.path,
+        `${binary} is in the wrapper scripts directory but ${content === undefined ? "could not be read" : "is not a wrapper script"}: ` +
+          "imported as the runtime's path, so any runtimeArgs stay inside it"
+      )]
+    }
+  }
+  return { runtime: parsed.args.length > 0 ? { path: parsed.binary, runtimeArgs: parsed.args } : { path: parsed.binary }, findings: [] }
+}
+
+/** The runc shim options dockerd itself gives a `path` runtime running `binary` on this node. */
+const pathRuntimeOptions = (binary: string, stock: StockRunc): Readonly<Record<string, unknown>> => ({
+  BinaryName: binary,
+  NoPivotRoot: stock.noPivotRoot,
+  Root: stock.root,
+  SystemdCgroup: stock.systemdCgroup
+})
+
+const sameOptions = (left: Readonly<Record<string, unknown>>, right: Readonly<Record<string, unknown>>) => {
+  const keys = Object.keys(left).sort(compareBytes)
+  return keys.join("\0") === Object.keys(right).sort(compareBytes).join("\0") && keys.every((key) => left[key] === right[key])
+}
+
+/** The binary of runc shim options that are exactly dockerd's for a `path` runtime, if they are. */
+const pathRuntimeBinary = (options: Readonly<Record<string, unknown>> | undefined, stock: StockRunc): string | undefined => {
+  const binary = options?.["BinaryName"]
+  return typeof binary === "string" && binary !== "" && sameOptions(options!, pathRuntimeOptions(binary, stock))
+    ? binary
+    : undefined
+}
+
+type Translated = { readonly runtime: DaemonJsonRuntime | "stock"; readonly findings: ReadonlyArray<Finding> }
+
+const translateBinary = (runtime: ForeignRuntime, binary: string, root: string | undefined, context: ImportContext): Translated => {
+  const findings: Array<Finding> = root !== undefined && root !== context.stock.root
+    ? [differs(`${runtime.path}.runtime_root`, `dockerd keeps every runc-compatible runtime's state in ${context.stock.root}, not ${root}`)]
+    : []
+  if (runtime.handler === stockRuntimeName && (binary === stockRuntimeName || binary === context.runcPath)) {
+    return { runtime: "stock", findings }
+  }
+  const translated = pathRuntime(runtime, binary, context)
+  return { runtime: translated.runtime, findings: [...findings, ...translated.findings] }
+}
+
+const translateLaunch = (runtime: ForeignRuntime, context: ImportContext): Translated => {
+  const { launch } = runtime
+  switch (launch._tag) {
+    case "Binary":
+      return translateBinary(runtime, launch.binary, launch.root, context)
+    case "RuncShim": {
+      const binary = pathRuntimeBinary(launch.options, context.stock)
+      if (binary !== undefined) return translateBinary(runtime, binary, undefined, context)
+      return { runtime: { runtimeType: runcShimName, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
+    }
+    case "Shim":
+      return { runtime: { runtimeType: launch.runtimeType, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
+  }
+}
+
+/** A runtime called runc that is not dockerd's own: daemon.json cannot redefine it. */
+const redefinesRunc = (runtime: ForeignRuntime): Finding =>
+  leftOut(runtime.path, `runtime ${stockRuntimeName} differs from dockerd's own, which daemon.json cannot redefine: left out (import it under another name)`)
+
+const globalFindings = (foreign: Foreign, context: ImportContext): { readonly execOpts: ReadonlyArray<string>; readonly findings: ReadonlyArray<Finding> } => {
+  const findings: Array<Finding> = []
+  const driver = foreign.cgroupDriver
+  const execOpts = driver !== undefined && driver.value !== context.cgroupDriver ? [`${cgroupDriverKey}=${driver.value}`] : []
+  const noPivot = foreign.noPivotRoot
+  if (noPivot !== undefined && noPivot.value !== context.stock.noPivotRoot) {
+    findings.push(differs(
+      noPivot.path,
+      `daemon.json has no setting for it: dockerd skips pivot_root only when DOCKER_RAMDISK is set (here: ${context.stock.noPivotRoot ? "set" : "not set"})`
+    ))
+  }
+  return { execOpts, findings }
+}
+
+const sortedRuntimes = (runtimes: ReadonlyMap<string, DaemonJsonRuntime>) =>
+  Object.fromEntries([...runtimes].sort(([left], [right]) => compareBytes(left, right)))
+
+/** The file's runtimes as daemon.json, with every finding, the reader's first. */
+export const toDaemonJson = (foreign: Foreign, context: ImportContext): Imported => {
+  const findings: Array<Finding> = [...foreign.findings]
+  const runtimes = new Map<string, DaemonJsonRuntime>()
+  for (const runtime of foreign.runtimes) {
+    const translated = translateLaunch(runtime, context)
+    findings.push(...translated.findings)
+    if (translated.runtime === "stock") continue
+    if (runtime.handler === stockRuntimeName) findings.push(redefinesRunc(runtime))
+    else runtimes.set(runtime.handler, translated.runtime)
+  }
+  const globals = globalFindings(foreign, context)
+  findings.push(...globals.findings)
+  const wanted = foreign.defaultHandler
+  const isDefault = wanted === undefined || wanted.value === stockRuntimeName
+  if (!isDefault && !runtimes.has(wanted.value)) {
+    findings.push(leftOut(wanted.path, `default runtime ${wanted.value} is not among the imported runtimes`))
+  }
+  const daemonJson: ImportedDaemonJson = {
+    ...(isDefault || !runtimes.has(wanted.value) ? {} : { "default-runtime": wanted.value }),
+    ...(globals.execOpts.length > 0 ? { "exec-opts": globals.execOpts } : {}),
+    runtimes: sortedRuntimes(runtimes)
+  }
+  return { daemonJson, findings }
+}
+
+/** A `cgroup_manager` setting (CRI-O's and Podman's), if set; one dockerd has no driver for is a finding. */
+export const readCgroupDriver = (table: TomlTable, at: ReadonlyArray<string>, reader: TomlReader): {
+  readonly driver: Located<CgroupDriver> | undefined
+  readonly findings: ReadonlyArray<Finding>
+} => {
+  const value = reader.string(table, "cgroup_manager", at)
+  const path = tomlPath([...at, "cgroup_manager"])
+  if (value === undefined || value === "") return { driver: undefined, findings: [] }
+  return value === "systemd" || value === "cgroupfs"
+    ? { driver: { value, path }, findings: [] }
+    : { driver: undefined, findings: [leftOut(path, `cgroup manager ${value} has no dockerd equivalent`)] }
+}
+
+/**
+ * What dockerd would say of the imported daemon.json on this node, with the
+ * flags of `base`: its problems (options that do not decode, say) as
+ * findings of what is lost, its warnings as findings of what differs.
+ */
+export const checkImported = (imported: ImportedDaemonJson, base: DaemonConfig, host: HostSnapshot): ReadonlyArray<Finding> => {
+  const config: DaemonConfig = {
+    ...base,
+    runtimes: imported.runtimes as DaemonConfig["runtimes"],
+    defaultRuntime: imported["default-runtime"] ?? "",
+    execOpts: imported["exec-opts"] ?? base.execOpts
+  }
+  return Result.match(planRuntimes(config, host), {
+    onSuccess: (plan) => plan.warnings.map(({ message, path }) => differs(path, message)),
+    onFailure: (error) => [
+      ...error.problems.map(({ message, path }) => leftOut(path, `dockerd would refuse this: ${message}`)),
+      ...error.warnings.map(({ message, path }) => differs(path, message))
+    ]
+  })
+}
