@@ -1,11 +1,9 @@
 /** `export` and `import` as a user runs them: output, findings on stderr, exit codes, --json. */
-import { afterAll, describe, expect, it } from "@effect/vitest"
-import { rmSync } from "node:fs"
+import { describe, expect, it } from "@effect/vitest"
 import { parse } from "smol-toml"
 import { runCli, sandbox, stdoutJson } from "./harness.ts"
 
 const box = sandbox()
-afterAll(() => rmSync(box.dir, { recursive: true, force: true }))
 
 const daemonJson = box.config({
   "default-runtime": "crun",

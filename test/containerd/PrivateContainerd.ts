@@ -29,7 +29,8 @@ const configToml = (dir: string) =>
     ""
   ].join("\n")
 
-const answers = (socket: string) =>
+/** Whether something accepts connections on the unix socket. */
+export const answers = (socket: string) =>
   new Promise<boolean>((resolve) => {
     const connection = connect(socket)
     connection.once("connect", () => {

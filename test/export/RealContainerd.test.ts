@@ -9,17 +9,16 @@
 import { afterAll, describe, expect, it } from "@effect/vitest"
 import { execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { connect } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { parse } from "smol-toml"
 import { runCli, sandbox } from "../cli/harness.ts"
+import { answers } from "../containerd/PrivateContainerd.ts"
 
 const dir = mkdtempSync(join(tmpdir(), "oci-runtimes-export-containerd-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 
 const box = sandbox()
-afterAll(() => rmSync(box.dir, { recursive: true, force: true }))
 
 const daemonJson = box.config({
   "default-runtime": "crun",
@@ -46,16 +45,6 @@ const mainConfig = (dropIn: string) =>
     `  stream_server_port = "0"`,
     ""
   ].join("\n")
-
-const answers = (socket: string) =>
-  new Promise<boolean>((resolve) => {
-    const connection = connect(socket)
-    connection.once("connect", () => {
-      connection.destroy()
-      resolve(true)
-    })
-    connection.once("error", () => resolve(false))
-  })
 
 describe("containerd 1.6 loads the containerd export through imports", async () => {
   const run = await runCli(["export", "--to", "containerd", "--write-wrappers", ...box.flags(daemonJson)])

@@ -32,7 +32,6 @@ afterAll(() => {
 const dir = mkdtempSync(join(tmpdir(), "oci-runtimes-export-podman-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const box = sandbox()
-afterAll(() => rmSync(box.dir, { recursive: true, force: true }))
 
 const daemonJson = box.config({
   "default-runtime": "crun",
