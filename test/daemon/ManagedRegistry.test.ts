@@ -74,6 +74,23 @@ const build = (source: ManagedRegistry.ConfigSource, using: Doubles, probe?: Lay
   })
 
 
+/**
+ * A probe that answers at once, except that its `setup`th setup's probe of
+ * `/slow` (0 for boot) says when it starts and then waits for `release`.
+ */
+const gatedProbe = (setup: number) =>
+  Effect.gen(function*() {
+    const started = yield* Deferred.make<void>()
+    const release = yield* Deferred.make<void>()
+    let probes = 0
+    const probe = probeLayer((argv) =>
+      argv[0] === "/slow" && probes++ === setup
+        ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
+        : Effect.succeed(runcFeatures)
+    )
+    return { probe, release, started }
+  })
+
 const crun = { path: "/usr/bin/crun" }
 
 layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
@@ -172,14 +189,7 @@ layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
     Effect.gen(function*() {
       const { file, write } = yield* configDirectory
       yield* write({ runtimes: { slow: { path: "/slow" } } })
-      const started = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      let probes = 0
-      const probe = probeLayer((argv) =>
-        argv[0] === "/slow" && probes++ === 0
-          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
-          : Effect.succeed(runcFeatures)
-      )
+      const { probe, release, started } = yield* gatedProbe(0)
       const using = yield* doubles
       const building = yield* Effect.forkScoped(build({ file }, using, probe))
       yield* Deferred.await(started)
@@ -255,14 +265,7 @@ layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
     Effect.gen(function*() {
       const { file, write } = yield* configDirectory
       yield* write({ runtimes: { slow: { path: "/slow" } } })
-      const started = yield* Deferred.make<void>()
-      const release = yield* Deferred.make<void>()
-      let probes = 0
-      const probe = probeLayer((argv) =>
-        argv[0] === "/slow" && probes++ === 1
-          ? Effect.andThen(Deferred.succeed(started, undefined), Effect.as(Deferred.await(release), runcFeatures))
-          : Effect.succeed(runcFeatures)
-      )
+      const { probe, release, started } = yield* gatedProbe(1)
       const { managed } = yield* build({ file }, yield* doubles, probe)
       const outcomes = yield* managed.outcomes
       const first = yield* Effect.forkScoped(managed.reload)
