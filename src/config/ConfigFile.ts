@@ -51,6 +51,30 @@ const decodeText = (file: string, bytes: Uint8Array): Effect.Effect<string, Conf
 }
 
 /**
+ * The text of a configuration file at `path` whose facts `info` gave: only a
+ * regular file is read (a FIFO or a device could block or never end), and
+ * only up to `maxConfigBytes`. UTF-8, or UTF-16 with a byte order mark.
+ * daemon.json and the files `import` reads share it.
+ */
+const readRegularFile = (fs: FileSystem.FileSystem, path: string, info: FileSystem.File.Info) =>
+  Effect.gen(function*() {
+    if (info.type !== "File") return yield* new ConfigFileError({ file: path, reason: "not a regular file" })
+    if (info.size > BigInt(maxConfigBytes)) {
+      return yield* new ConfigFileError({ file: path, reason: `larger than ${maxConfigBytes} bytes` })
+    }
+    const bytes = yield* fs.readFile(path).pipe(Effect.mapError((error) => readFailure(path, error)))
+    return yield* decodeText(path, bytes)
+  })
+
+/** The text of the configuration file `path`, which must exist (see `readRegularFile`). */
+export const readConfigText = (path: string): Effect.Effect<string, ConfigFileError, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const info = yield* fs.stat(path).pipe(Effect.mapError((error) => readFailure(path, error)))
+    return yield* readRegularFile(fs, path, info)
+  })
+
+/**
  * Reads and parses daemon.json: `file` when given, which must exist, else
  * `/etc/docker/daemon.json` if it exists.
  */
@@ -69,13 +93,7 @@ export const loadDaemonConfig = (
       Effect.mapError((error) => readFailure(path, error))
     )
     if (info === undefined) return { file: undefined, config: emptyDaemonConfig, setKeys: new Set() }
-    // Only a regular file is read: a FIFO or a device could block or never end.
-    if (info.type !== "File") return yield* new ConfigFileError({ file: path, reason: "not a regular file" })
-    if (info.size > BigInt(maxConfigBytes)) {
-      return yield* new ConfigFileError({ file: path, reason: `larger than ${maxConfigBytes} bytes` })
-    }
-    const bytes = yield* fs.readFile(path).pipe(Effect.mapError((error) => readFailure(path, error)))
-    const text = yield* decodeText(path, bytes)
+    const text = yield* readRegularFile(fs, path, info)
     const parsed = yield* Effect.fromResult(parseDaemonJson(text, path))
     return { file: path, ...parsed }
   })

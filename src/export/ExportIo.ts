@@ -7,14 +7,12 @@
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
-import type { PlatformError } from "effect/PlatformError"
-import { maxConfigBytes } from "../config/ConfigFile.ts"
+import { readConfigText } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import { ConfigFileError, type InvalidRuntimeConfig } from "../config/Errors.ts"
+import type { ConfigFileError, InvalidRuntimeConfig } from "../config/Errors.ts"
 import type { Problem } from "../config/Problem.ts"
 import { HostFacts } from "../host/HostFacts.ts"
 import { PathLookup } from "../host/PathLookup.ts"
-import { describeSystemError } from "../host/SystemError.ts"
 import { stockRuntimeName } from "../names/RuntimeName.ts"
 import { planRuntimes } from "../registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
@@ -78,17 +76,6 @@ export interface ImportResult {
   readonly findings: ReadonlyArray<Finding>
 }
 
-/** The file's text: a regular file (a FIFO or device could block or never end) of daemon.json's size bound at most. */
-const readText = (file: string) =>
-  Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
-    const failed = (error: PlatformError) => new ConfigFileError({ file, reason: describeSystemError(error) })
-    const info = yield* Effect.mapError(fs.stat(file), failed)
-    if (info.type !== "File") return yield* new ConfigFileError({ file, reason: "not a regular file" })
-    if (info.size > BigInt(maxConfigBytes)) return yield* new ConfigFileError({ file, reason: `larger than ${maxConfigBytes} bytes` })
-    return yield* Effect.mapError(fs.readFileString(file), failed)
-  })
-
 /** The scripts that could be read, by path; one that cannot is simply not there. */
 const readScripts = (paths: ReadonlyArray<string>) =>
   Effect.gen(function*() {
@@ -111,7 +98,7 @@ export const importRuntimes = (
   request: ImportRequest
 ): Effect.Effect<ImportResult, ConfigFileError | ImportError | InvalidRuntimeConfig, FileSystem.FileSystem | HostFacts | PathLookup> =>
   Effect.gen(function*() {
-    const foreign = yield* Effect.fromResult(readImportFile(request.format, yield* readText(request.file), request.file))
+    const foreign = yield* Effect.fromResult(readImportFile(request.format, yield* readConfigText(request.file), request.file))
     const host = yield* (yield* HostFacts).read
     const bare: DaemonConfig = { ...base, runtimes: {}, defaultRuntime: "" }
     const plan = yield* Effect.fromResult(planRuntimes(bare, host, { upstreamProblems: request.upstreamProblems }))

@@ -2,17 +2,11 @@
 import { describe, expect, it } from "@effect/vitest"
 import { parse } from "smol-toml"
 import { runCli, sandbox, stdoutJson } from "./harness.ts"
+import { nodeDaemonJson } from "../export/support.ts"
 
 const box = sandbox()
 
-const daemonJson = box.config({
-  "default-runtime": "crun",
-  runtimes: {
-    crun: { path: "/usr/bin/crun" },
-    "runc-debug": { path: "/usr/sbin/runc", runtimeArgs: ["--debug"] },
-    kata: { runtimeType: "io.containerd.kata.v2" }
-  }
-})
+const daemonJson = box.config(nodeDaemonJson)
 
 describe("oci-runtimes export", () => {
   it("prints the document on stdout and what the target cannot express on stderr, exit 0", async () => {

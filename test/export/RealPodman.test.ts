@@ -14,6 +14,7 @@ import { join } from "node:path"
 import { promisify } from "node:util"
 import { parse } from "smol-toml"
 import { runCli, sandbox } from "../cli/harness.ts"
+import { nodeDaemonJson } from "./support.ts"
 
 /** Created by podman info and the runtimes it asks for their version, whatever its flags say; deepest first. */
 const createdUnderRun = ["/run/containers/networks", "/run/containers", "/run/crun", "/run/runc", "/run/libpod"]
@@ -33,14 +34,7 @@ const dir = mkdtempSync(join(tmpdir(), "oci-runtimes-export-podman-"))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
 const box = sandbox()
 
-const daemonJson = box.config({
-  "default-runtime": "crun",
-  runtimes: {
-    crun: { path: "/usr/bin/crun" },
-    "runc-debug": { path: "/usr/sbin/runc", runtimeArgs: ["--debug"] },
-    kata: { runtimeType: "io.containerd.kata.v2" }
-  }
-})
+const daemonJson = box.config(nodeDaemonJson)
 
 const podmanInfo = async (conf: string, runtime: string) => {
   const { stdout } = await promisify(execFile)("podman", [

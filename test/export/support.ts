@@ -16,6 +16,16 @@ import { completePlan, type RuntimeTable } from "../../src/registry/RuntimeTable
 export const plainHost: HostSnapshot = { ramdisk: false, cgroupV2: false, systemdBooted: false }
 export const systemdHost: HostSnapshot = { ramdisk: false, cgroupV2: true, systemdBooted: true }
 
+/** A node's daemon.json as the export tests use it: crun by default, a runc with runtimeArgs, and Kata's shim. */
+export const nodeDaemonJson = {
+  "default-runtime": "crun",
+  runtimes: {
+    crun: { path: "/usr/bin/crun" },
+    "runc-debug": { path: "/usr/sbin/runc", runtimeArgs: ["--debug"] },
+    kata: { runtimeType: "io.containerd.kata.v2" }
+  }
+}
+
 /** The flags every test shares: a data root whose scripts directory is `/data/runtimes`. */
 export const roots = { "data-root": "/data", "exec-root": "/exec" }
 
