@@ -31,6 +31,7 @@ import * as ExportFlags from "./ExportFlags.ts"
 import { ExitCode, isCommandExit } from "./ExitCode.ts"
 import { type CliOptions, durationFlag, sharedFlags, toCliOptions } from "./Options.ts"
 import * as Output from "./Output.ts"
+import * as ProcessStdio from "./ProcessStdio.ts"
 import { ProgramVersion } from "./ProgramVersion.ts"
 import { runMain, type StopSignals } from "./RunMain.ts"
 import { describeDefect, internalErrorLine, unknownShortFlagLines, usageErrorLines, usageHint } from "./Render.ts"
@@ -347,14 +348,17 @@ export const main = (
     )
   })
 
-/** The real host: Node's file system and processes, the host's facts, PATH and runtimes. */
+/**
+ * The real host: Node's file system and processes, the host's facts, PATH and
+ * runtimes; the process's standard streams as `ProcessStdio` writes them.
+ */
 export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
   HostFacts.layer,
   PathLookup.layer,
   FeatureProbe.layer,
   FileIdentity.layer,
   Output.layer
-).pipe(Layer.provideMerge(NodeServices.layer))
+).pipe(Layer.provideMerge(Layer.mergeAll(NodeServices.layer, ProcessStdio.layer)))
 
 /** Where what `run` or `check` could not remove is found; the namespace is the one of the command line. */
 const leftoversHint = `find leftovers with: ctr --namespace NS containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'`

@@ -1,6 +1,7 @@
-import { spawn } from "node:child_process"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { closeSync, constants, openSync } from "node:fs"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
+import { afterAll, afterEach, describe, expect, it } from "vitest"
 import {
   address,
   containerdFlags,
@@ -20,21 +21,45 @@ const runArgs = (config: unknown, rest: ReadonlyArray<string>) => {
   return ["run", ...box.flags(box.config(config)), ...containerdFlags(namespace), ...rest]
 }
 
-/** The CLI as a live process, for what happens while it runs: the first output, a signal. */
-const started = (args: ReadonlyArray<string>) => {
-  const child = spawn(node, [bin, ...args], { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] })
-  let stdout = ""
-  let stderr = ""
+/** The CLI processes a test started; whatever a failed test left running is stopped after it, as a user would. */
+const runningClis = new Set<ChildProcess>()
+
+/**
+ * The CLI as a live process, for what happens while it runs: the first output
+ * on stdout (unless stdout is given, as a descriptor), what it wrote to
+ * stderr so far, a signal.
+ */
+const started = (args: ReadonlyArray<string>, stdout: "pipe" | number = "pipe") => {
+  const child = spawn(node, [bin, ...args], { cwd: repoRoot, stdio: ["ignore", stdout, "pipe"] })
+  runningClis.add(child)
+  let out = ""
+  let err = ""
   const firstOutput = new Promise<{ readonly at: number; readonly running: boolean }>((resolve) =>
-    child.stdout.once("data", () => resolve({ at: Date.now(), running: child.exitCode === null }))
+    child.stdout?.once("data", () => resolve({ at: Date.now(), running: child.exitCode === null }))
   )
-  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+  child.stdout?.setEncoding("utf8").on("data", (chunk: string) => (out += chunk))
+  child.stderr!.setEncoding("utf8").on("data", (chunk: string) => (err += chunk))
   const exited = new Promise<{ readonly code: number | null; readonly at: number }>((resolve) =>
-    child.on("close", (code) => resolve({ code, at: Date.now() }))
+    child.on("close", (code) => {
+      runningClis.delete(child)
+      resolve({ code, at: Date.now() })
+    })
   )
-  return { child, firstOutput, exited, output: () => ({ stdout, stderr }) }
+  /** Resolves once stderr holds `text`. */
+  const stderrHas = (text: string) =>
+    new Promise<void>((resolve) => {
+      const look = () => err.includes(text) && (child.stderr!.off("data", look), resolve())
+      child.stderr!.on("data", look)
+      look()
+    })
+  return { child, firstOutput, exited, stderrHas, output: () => ({ stdout: out, stderr: err }) }
 }
+
+afterEach(async () => {
+  const left = [...runningClis].map((child) => new Promise((resolve) => child.once("close", resolve)))
+  for (const child of runningClis) child.kill("SIGTERM")
+  await Promise.all(left)
+})
 
 afterAll(() => {
   expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
@@ -136,10 +161,27 @@ describe("oci-runtimes run", () => {
   it("stops the container and exits 141 when its reader goes away, as `run … | head -1` does", async () => {
     const live = started(runArgs({}, ["--", "/bin/busybox", "yes"]))
     await live.firstOutput
-    live.child.stdout.destroy()
+    live.child.stdout!.destroy()
     const exit = await live.exited
-    expect(exit.code).toBe(141)
-    expect(live.output().stderr).toBe("")
+    expect({ code: exit.code, stderr: live.output().stderr }).toEqual({ code: 141, stderr: "" })
+    expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
+  })
+
+  it("exits 141, not dying, when its reader goes away while a write of the container's output waits in a full pipe", async () => {
+    const fifo = join(scratchDir("cli-full-pipe"), "stdout")
+    execFileSync("/usr/bin/mkfifo", [fifo])
+    const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK)
+    const writer = openSync(fifo, constants.O_WRONLY)
+    // A pipe holds 64 KiB: the last 8 KiB of the burst wait in the CLI, below the 16 KiB at which Node asks writers to wait.
+    const burst = "/bin/busybox head -c 73728 /dev/zero; echo burst >&2; exec /bin/busybox sleep 30"
+    const run = started(runArgs({}, ["--", "/bin/sh", "-c", burst]), writer)
+    closeSync(writer)
+    await run.stderrHas("burst\n")
+    // Time for the burst to reach the CLI's stdout, which nobody reads.
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    closeSync(reader)
+    const exit = await run.exited
+    expect({ code: exit.code, stderr: run.output().stderr }).toEqual({ code: 141, stderr: "burst\n" })
     expect(namespaceContents(namespace)).toEqual({ containers: [], tasks: [] })
   })
 
