@@ -1,7 +1,7 @@
 /**
  * A second SIGINT or SIGTERM while `run`'s cleanup hangs: the CLI gives up on
  * the cleanup at once, says so, and exits 128+N. The hang is a runtime whose
- * `kill` and `delete` take 3 s; the container it leaves is removed here, with
+ * `kill` and `delete` take 4 s; the container it leaves is removed here, with
  * ctr, since abandoning it is the behaviour under test.
  */
 import { execFile, spawn } from "node:child_process"
@@ -14,7 +14,7 @@ import { bin, executable, node, repoRoot, sandbox } from "./harness.ts"
 /** A namespace per test, so that each removes exactly what it left. */
 const namespaces = { SIGINT: "cli-signals-int", SIGTERM: "cli-signals-term" } as const
 /** How long the runtime stalls in `kill` and `delete`: far longer than the test waits, short enough for containerd. */
-const stallSeconds = 3
+const stallSeconds = 4
 
 /** runc, but `kill` and `delete` stall first: cleanup that hangs, then finishes. */
 const stallingRuntime = (dir: string) =>
@@ -89,20 +89,21 @@ const interruptTwice = async (signal: keyof typeof namespaces) => {
 const abandonedLine = `oci-runtimes: interrupted again: exiting without finishing cleanup; ` +
   `find leftovers with: ctr --namespace NS containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'\n`
 
+/** Removing what the abandoned cleanup leaves waits out the stalls of containerd's own kills and deletes. */
 describe.concurrent("a second signal while cleanup hangs", () => {
   it("a second SIGINT exits 130 at once, saying the cleanup is abandoned and where leftovers are found", async () => {
     const run = await interruptTwice("SIGINT")
     expect(run.runningAfterFirst).toBe(true)
     expect(run.code).toBe(130)
-    expect(run.afterSecond).toBeLessThan(1_000)
+    expect(run.afterSecond).toBeLessThan(2_000)
     expect(run.stderr).toBe(abandonedLine)
-  })
+  }, 60_000)
 
   it("a second SIGTERM exits 143 at once, saying the cleanup is abandoned", async () => {
     const run = await interruptTwice("SIGTERM")
     expect(run.runningAfterFirst).toBe(true)
     expect(run.code).toBe(143)
-    expect(run.afterSecond).toBeLessThan(1_000)
+    expect(run.afterSecond).toBeLessThan(2_000)
     expect(run.stderr).toBe(abandonedLine)
-  })
+  }, 60_000)
 })

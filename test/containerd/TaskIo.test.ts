@@ -145,7 +145,8 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("TaskIo", (it) => {
       yield* Effect.forkScoped(forwardTaskOutput(io, { stdout: discard, stderr: discard })).pipe(Scope.provide(scope))
       const started = performance.now()
       yield* Scope.close(scope, Exit.void)
-      expect(performance.now() - started).toBeLessThan(500)
+      // A blocking open or read waiting for the writer would never return.
+      expect(performance.now() - started).toBeLessThan(2000)
       expect(existsSync(io.directory)).toBe(false)
     }))
 
@@ -227,7 +228,8 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("TaskIo", (it) => {
       yield* startWriter(`printf a > "$2"; exec > "$1"; read go`, io.stdoutPath, io.stderrPath)
       const started = performance.now()
       expect(yield* awaitForwarding(forwarding, io, "200 millis")).toBe("GraceExpired")
-      expect(performance.now() - started).toBeLessThan(1000)
+      // The writer holds on for ever; the bound only leaves room for a loaded machine.
+      expect(performance.now() - started).toBeLessThan(5000)
       expect(Exit.hasInterrupts(yield* Fiber.await(forwarding))).toBe(true)
     }))
 
