@@ -22,15 +22,14 @@ import {
   errorJson,
   errorLine,
   errorLines,
-  formatJson,
-  infoJson,
   infoText,
-  resolutionJson,
   resolutionText,
   validationJson,
   validationText,
   warningLine
 } from "./Render.ts"
+import { formatJson } from "../json/JsonWriter.ts"
+import { infoJson, resolutionJson } from "../registry/TableJson.ts"
 
 /** Prints a failure (lines on stderr; with `--json` its document on stdout too) and ends with exit code 1. */
 export const reportFailure = (options: CliOptions) => (error: CommandError) =>

@@ -22,7 +22,8 @@ import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { loadConfig } from "./Pipeline.ts"
 import { checkJson, checkText } from "./CheckRender.ts"
-import { formatJson, warningLine } from "./Render.ts"
+import { formatJson } from "../json/JsonWriter.ts"
+import { warningLine } from "./Render.ts"
 
 /** Where containerd is, as the flags say. */
 export interface ContainerdFlags {

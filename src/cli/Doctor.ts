@@ -18,7 +18,7 @@ import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { setUp } from "./Pipeline.ts"
-import { formatJson } from "./Render.ts"
+import { formatJson } from "../json/JsonWriter.ts"
 
 export const description = "Checks every runtime against this host without containerd: shim and runtime binaries, " +
   "wrapper scripts, runtimeArgs the runc shim overrides, features probes, Kubernetes handler names. Writes nothing."

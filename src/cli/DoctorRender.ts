@@ -5,7 +5,8 @@
  */
 import type { ConfigWarning } from "../config/Problem.ts"
 import type { Check, CheckName, Diagnosis, Severity } from "../doctor/Diagnosis.ts"
-import { escapeText, labelled, quoteWord, renderTable, type WarningJson, warningsJson } from "./Render.ts"
+import { type WarningJson, warningsJson } from "../registry/TableJson.ts"
+import { escapeText, labelled, quoteWord, renderTable } from "./Render.ts"
 import type { Style } from "./Style.ts"
 
 export interface DoctorCheckJson {

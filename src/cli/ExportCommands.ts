@@ -22,7 +22,8 @@ import { CommandExit, ExitCode } from "./ExitCode.ts"
 import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { loadConfig } from "./Pipeline.ts"
-import { byteOrdered, type CommandError, errorLine, formatJson, problemLine, warningLine } from "./Render.ts"
+import { byteOrdered, formatJson } from "../json/JsonWriter.ts"
+import { type CommandError, errorLine, problemLine, warningLine } from "./Render.ts"
 import type { Style } from "./Style.ts"
 
 export interface ExportFlags {

@@ -8,6 +8,9 @@
  * Text quotes and escapes anything taken from the configuration that could
  * hide in, or play tricks on, a terminal: control characters, invisible
  * format characters, spaces in a table cell.
+ *
+ * The JSON documents `serve` answers with too (`info`, `resolve`) are
+ * `registry/TableJson`'s; JSON is written by `json/JsonWriter`.
  */
 import { displayWidth } from "effect/cli/CliOutput"
 import {
@@ -24,24 +27,16 @@ import type { InvalidRootfs } from "../containerd/ContainerRun.ts"
 import type { SpecError } from "../containerd/OciSpec.ts"
 import type { TaskIoError } from "../containerd/TaskIo.ts"
 import { summariseFeatures } from "../features/Features.ts"
-import type { Features } from "../features/Features.ts"
 import { shimBinaryName } from "../names/RuntimeName.ts"
 import { type ShimOptions, toProtoJson } from "../options/ShimOptions.ts"
 import type { RuntimePathLookupError } from "../registry/Preflight.ts"
 import type { RuntimesNotSetUp } from "../registry/Registry.ts"
 import type { CgroupDriver } from "../registry/RuntimePlan.ts"
-import {
-  describeRuntimes,
-  type ResolvedRuntime,
-  type RuntimeChoice,
-  type RuntimesInfo,
-  type RuntimeTable,
-  type UnknownRuntime
-} from "../registry/RuntimeTable.ts"
+import type { ResolvedRuntime, RuntimeTable, UnknownRuntime } from "../registry/RuntimeTable.ts"
+import { type Resolution, type WarningJson, warningsJson } from "../registry/TableJson.ts"
 import type { ScriptsDirectoryError, WrapperWriteError } from "../wrappers/ScriptStore.ts"
 import type { ResultWriteError } from "./Output.ts"
 import type { Style } from "./Style.ts"
-import { compareBytes } from "../names/ByteOrder.ts"
 
 /* Escaping ---------------------------------------------------------------- */
 
@@ -132,17 +127,6 @@ export const errorJson = (error: CommandError): ErrorJson => {
   }
 }
 
-/** A defect as one line: the CLI never prints a stack trace. */
-export const describeDefect = (defect: unknown): string => {
-  let text: string
-  try {
-    text = defect instanceof Error ? `${defect.name}: ${defect.message}` : String(defect)
-  } catch {
-    text = Object.prototype.toString.call(defect)
-  }
-  return text.split("\n")[0] ?? ""
-}
-
 /* Messages ---------------------------------------------------------------- */
 
 const located = (path: string, message: string) =>
@@ -193,120 +177,7 @@ export const internalErrorLine = (description: string, style: Style): string =>
 export const usageHint = (commandPath: ReadonlyArray<string>): string =>
   `Run '${[...commandPath, "--help"].join(" ")}' for usage.`
 
-export interface WarningJson {
-  readonly path: string
-  readonly message: string
-}
-
-export const warningsJson = (warnings: ReadonlyArray<ConfigWarning>): ReadonlyArray<WarningJson> =>
-  warnings.map(({ message, path }) => ({ path, message }))
-
-/**
- * An object's members in the order given. A JavaScript object cannot keep
- * one: integer-like keys (`"9"`, `"10"`) always come first, in numeric order,
- * so an object keyed by runtime name would print `9` before `10`.
- */
-export class OrderedMembers {
-  readonly entries: ReadonlyArray<readonly [string, unknown]>
-  constructor(entries: ReadonlyArray<readonly [string, unknown]>) {
-    this.entries = entries
-  }
-}
-
-/** By code unit, the order the table and Go's sort use (and Go's encoding/json for a map's keys). */
-
-/** `record`'s members in byte (code unit) order, as dockerd's JSON writes a map keyed by name. */
-export const byteOrdered = (record: Readonly<Record<string, unknown>>): OrderedMembers =>
-  new OrderedMembers(Object.entries(record).sort(([left], [right]) => compareBytes(left, right)))
-
-/** JSON rendered before, on one line, written as it is: for a large part that stays the same across answers. */
-export class RenderedJson {
-  readonly text: string
-  constructor(text: string) {
-    this.text = text
-  }
-}
-
-const isPlainObject = (value: unknown): value is Readonly<Record<string, unknown>> => {
-  if (typeof value !== "object" || value === null) return false
-  const prototype = Object.getPrototypeOf(value)
-  return (prototype === Object.prototype || prototype === null) && typeof (value as { toJSON?: unknown }).toJSON !== "function"
-}
-
-/** The indentation of the current depth; `undefined` for JSON on one line. */
-type Indent = string | undefined
-
-const deeper = (indent: Indent): Indent => indent === undefined ? undefined : `${indent}  `
-
-/** `{`/`[` and `}`/`]` around one item a line, as `JSON.stringify` indents them, or around all on one line. */
-const block = (open: string, close: string, items: ReadonlyArray<string>, indent: Indent): string =>
-  items.length === 0
-    ? open + close
-    : indent === undefined
-    ? `${open}${items.join(",")}${close}`
-    : `${open}\n${items.map((item) => `${indent}  ${item}`).join(",\n")}\n${indent}${close}`
-
-const members = (entries: ReadonlyArray<readonly [string, unknown]>, indent: Indent): string =>
-  block(
-    "{",
-    "}",
-    entries.flatMap(([key, member]) => {
-      const text = jsonText(member, deeper(indent))
-      return text === undefined ? [] : [`${JSON.stringify(key)}:${indent === undefined ? "" : " "}${text}`]
-    }),
-    indent
-  )
-
-/**
- * `JSON.stringify(value, null, 2)` at depth `indent` (or `JSON.stringify(value)`
- * without one), except that plain objects and arrays are walked here, so
- * that `OrderedMembers` inside them print as objects in their own order;
- * `undefined` where JSON has no value.
- */
-const jsonText = (value: unknown, indent: Indent): string | undefined => {
-  if (value instanceof OrderedMembers) return members(value.entries, indent)
-  if (value instanceof RenderedJson) return value.text
-  if (Array.isArray(value)) {
-    return block("[", "]", value.map((item) => jsonText(item, deeper(indent)) ?? "null"), indent)
-  }
-  if (isPlainObject(value)) return members(Object.entries(value), indent)
-  return indent === undefined ? JSON.stringify(value) : JSON.stringify(value, null, 2)?.replaceAll("\n", `\n${indent}`)
-}
-
-/**
- * JSON as the CLI prints it: two-space indented, one document per run, as
- * `JSON.stringify` writes it, with `OrderedMembers` as objects in their order.
- */
-export const formatJson = (value: unknown): string => jsonText(value, "") ?? "null"
-
-/** The same document on one line, as dockerd's API answers are written. */
-export const compactJson = (value: unknown): string => jsonText(value, undefined) ?? "null"
-
 /* resolve ----------------------------------------------------------------- */
-
-export interface Resolution {
-  readonly choice: RuntimeChoice
-  /** The runtime's features; `undefined` for names passed through to containerd or unprobed runtimes. */
-  readonly features: Features | undefined
-  readonly warnings: ReadonlyArray<ConfigWarning>
-}
-
-export interface ResolutionJson {
-  readonly runtime: string
-  readonly shim: string
-  readonly options: { readonly typeUrl: string; readonly value: Record<string, unknown> } | null
-  readonly features: Features | null
-  readonly warnings: ReadonlyArray<WarningJson>
-}
-
-/** `options.value` uses proto3 JSON field names, with fields at their default left out. */
-export const resolutionJson = ({ choice, features, warnings }: Resolution): ResolutionJson => ({
-  runtime: choice.runtime,
-  shim: choice.shim,
-  options: choice.options === undefined ? null : toProtoJson(choice.options),
-  features: features ?? null,
-  warnings: warningsJson(warnings)
-})
 
 const valueText = (value: unknown): string =>
   typeof value === "string" ? quoteWord(value) : escapeText(JSON.stringify(value) ?? String(value))
@@ -335,22 +206,6 @@ export const resolutionText = ({ choice, features }: Resolution, style: Style): 
   ], style)
 
 /* info -------------------------------------------------------------------- */
-
-/** The registry's `RuntimesInfo` as printed: `Runtimes` in byte order of the names. */
-export interface InfoJson extends Omit<RuntimesInfo, "Runtimes"> {
-  readonly Runtimes: OrderedMembers
-}
-
-/**
- * Docker's `GET /info` shape: `DefaultRuntime`, `CgroupDriver`, `Runtimes`.
- * `Runtimes` stays an object, as in Docker's API, with its keys in byte order
- * as dockerd writes them; only the printed form can hold that order, so the
- * library's `RuntimesInfo` keeps a plain record.
- */
-export const infoJson = (table: RuntimeTable): InfoJson => {
-  const info = describeRuntimes(table)
-  return { ...info, Runtimes: byteOrdered(info.Runtimes) }
-}
 
 /**
  * The binary that does the work: for runtimes behind the runc shim, the OCI

@@ -13,11 +13,9 @@ import { chooseRuntime, completePlan, featuresOf } from "../../src/registry/Runt
 import {
   errorLine,
   escapeText,
-  infoJson,
   infoText,
   internalErrorLine,
   quoteWord,
-  resolutionJson,
   resolutionText,
   usageErrorLines,
   usageHint,
@@ -25,6 +23,7 @@ import {
   validationText,
   warningLine
 } from "../../src/cli/Render.ts"
+import { infoJson, resolutionJson } from "../../src/registry/TableJson.ts"
 import { ansiStyle, plainStyle } from "../../src/cli/Style.ts"
 
 const runcFeatures: Features = Result.getOrThrow(

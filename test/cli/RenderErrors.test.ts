@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { describeDefect, errorJson, errorLines } from "../../src/cli/Render.ts"
+import { errorJson, errorLines } from "../../src/cli/Render.ts"
+import { describeDefect } from "../../src/daemon/Defect.ts"
 import { ConfigFileError, ConfigSchemaError, ConfigSyntaxError, InvalidRuntimeConfig } from "../../src/config/Errors.ts"
 import { Problem } from "../../src/config/Problem.ts"
 import { RuntimePathLookupError } from "../../src/registry/Preflight.ts"

@@ -8,7 +8,8 @@
  */
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { apiVersion, minApiVersion } from "./EngineRoutes.ts"
-import { compactJson, formatJson, infoJson, RenderedJson, type Resolution, resolutionJson } from "./Render.ts"
+import { compactJson, formatJson, RenderedJson } from "../json/JsonWriter.ts"
+import { infoJson, type Resolution, resolutionJson } from "../registry/TableJson.ts"
 
 export interface Answer {
   readonly status: number

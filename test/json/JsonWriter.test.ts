@@ -4,7 +4,7 @@
  * object cannot.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { byteOrdered, formatJson, OrderedMembers } from "../../src/cli/Render.ts"
+import { byteOrdered, formatJson, OrderedMembers } from "../../src/json/JsonWriter.ts"
 
 describe("formatJson", () => {
   it("writes plain data exactly as JSON.stringify with two-space indent does", () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest"
-import { apiVersion, compareVersions, route } from "../../src/cli/EngineRoutes.ts"
+import { apiVersion, compareVersions, route } from "../../src/daemon/EngineRoutes.ts"
 
 describe("compareVersions, as dockerd compares API versions", () => {
   it.each([

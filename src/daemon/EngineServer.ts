@@ -31,8 +31,8 @@ import {
   type ServerFacts,
   versionAnswer
 } from "./EngineRender.ts"
+import { describeDefect } from "./Defect.ts"
 import { type Endpoint, route } from "./EngineRoutes.ts"
-import { describeDefect } from "./Render.ts"
 import { claimSocketPath, reasonOf, type SocketInUse, SocketPathError, withPrivateUmask } from "./SocketFile.ts"
 
 /** The answer of an endpoint, from one read of the table in force. */
