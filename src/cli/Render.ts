@@ -19,7 +19,8 @@ import {
   type ConfigSyntaxError,
   type InvalidRuntimeConfig,
   type LocatedProblem,
-  locatedProblems
+  locatedProblems,
+  locatedText
 } from "../config/Errors.ts"
 import { type ConfigWarning, configPath, type Problem } from "../config/Problem.ts"
 import type { ContainerdError } from "../containerd/ContainerdError.ts"
@@ -129,8 +130,8 @@ export const errorJson = (error: CommandError): ErrorJson => {
 
 /* Messages ---------------------------------------------------------------- */
 
-const located = (path: string, message: string) =>
-  path === "" ? escapeText(message) : `${escapeText(path)}: ${escapeText(message)}`
+/** `locatedText`, escaped for a terminal. */
+const located = (path: string, message: string) => escapeText(locatedText({ path, message }))
 
 /** `warning: <path>: <message>`, one warning per line. */
 export const warningLine = (warning: Pick<ConfigWarning, "path" | "message">, style: Style): string =>

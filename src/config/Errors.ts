@@ -80,6 +80,9 @@ export interface LocatedProblem {
   readonly message: string
 }
 
+/** `<path>: <message>`, or the message alone when the problem is nowhere in particular. */
+export const locatedText = ({ message, path }: LocatedProblem): string => path === "" ? message : `${path}: ${message}`
+
 /**
  * An error's problems, one each, for reports that give every problem a line
  * of its own (the CLI's, a reload's log). Type errors are found before the

@@ -25,7 +25,7 @@ import * as Stream from "effect/Stream"
 import * as SubscriptionRef from "effect/SubscriptionRef"
 import { type ConfigLoadError, defaultConfigFile, loadDaemonConfig } from "../config/ConfigFile.ts"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
-import { type LocatedProblem, locatedProblems } from "../config/Errors.ts"
+import { type LocatedProblem, locatedProblems, locatedText } from "../config/Errors.ts"
 import { applyFlags, type DaemonFlags } from "../config/Flags.ts"
 import type { PathLookup } from "../host/PathLookup.ts"
 import * as Registry from "../registry/Registry.ts"
@@ -103,8 +103,6 @@ const problemsOf = (error: ReloadError): ReadonlyArray<LocatedProblem> =>
     ? locatedProblems(error)
     : [{ path: "", message: error.message }]
 
-const located = ({ message, path }: LocatedProblem): string => path === "" ? message : `${path}: ${message}`
-
 /** The log of a setup: what changed and the table's warnings, or why it was refused and what stays. */
 const logOutcome = (outcome: ReloadOutcome) =>
   Effect.gen(function*() {
@@ -112,14 +110,14 @@ const logOutcome = (outcome: ReloadOutcome) =>
       yield* Effect.logError(
         `runtime configuration refused (${outcome.trigger}); generation ${outcome.generation} stays in force`
       )
-      for (const problem of problemsOf(outcome.error)) yield* Effect.logError(located(problem))
+      for (const problem of problemsOf(outcome.error)) yield* Effect.logError(locatedText(problem))
       return
     }
     const { diff, generation, table } = outcome.update
     yield* Effect.logInfo(
       `runtimes set up (${outcome.trigger}), generation ${generation}: ${describeDiff(diff)}; default runtime ${table.defaultRuntime}`
     )
-    for (const warning of table.warnings) yield* Effect.logWarning(located(warning))
+    for (const warning of table.warnings) yield* Effect.logWarning(locatedText(warning))
   })
 
 /** A table with no runtimes, for boot's diff: everything it sets up is added. */
