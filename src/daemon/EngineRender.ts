@@ -18,6 +18,12 @@ export interface Answer {
   readonly body: string
 }
 
+/** The table the answer comes from, and the data root of the configuration it was set up from. */
+export interface TableInForce {
+  readonly table: RuntimeTable
+  readonly dataRoot: string
+}
+
 /** What `GET /info` and `GET /version` say about the host and the server, gathered once at start. */
 export interface ServerFacts {
   /** oci-runtimes's own version. */
@@ -117,11 +123,12 @@ const runtimesOf = (table: RuntimeTable): RenderedJson => {
 
 /**
  * `GET /info`: the runtime fields from the table, as `info --json` prints
- * them, the host's facts, and the rest of dockerd's fields at the values of
+ * them, the data root as `DockerRootDir`, the host's facts, and the rest of dockerd's fields at the values of
  * an engine that runs no containers, so that `docker info` prints without
  * an error.
  */
-export const infoAnswer = (facts: ServerFacts, table: RuntimeTable, now: Date): Answer => {
+export const infoAnswer = (facts: ServerFacts, inForce: TableInForce, now: Date): Answer => {
+  const { dataRoot, table } = inForce
   return jsonAnswer(facts, {
     ID: "",
     Containers: 0,
@@ -150,7 +157,7 @@ export const infoAnswer = (facts: ServerFacts, table: RuntimeTable, now: Date): 
     NCPU: facts.cpus,
     MemTotal: facts.memoryBytes,
     GenericResources: null,
-    DockerRootDir: "",
+    DockerRootDir: dataRoot,
     HttpProxy: "",
     HttpsProxy: "",
     NoProxy: "",

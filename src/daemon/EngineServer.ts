@@ -48,8 +48,8 @@ const endpointAnswer = (
       return Effect.succeed(versionAnswer(facts))
     case "Info":
       return Effect.gen(function*() {
-        const { table } = yield* (yield* ManagedRegistry).current
-        return infoAnswer(facts, table, new Date(yield* Clock.currentTimeMillis))
+        const inForce = yield* (yield* ManagedRegistry).current
+        return infoAnswer(facts, inForce, new Date(yield* Clock.currentTimeMillis))
       })
     case "Runtime":
       return Effect.gen(function*() {

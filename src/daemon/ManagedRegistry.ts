@@ -53,6 +53,8 @@ export type ReloadError = ConfigLoadError | SetupError
 export interface TableUpdate {
   readonly generation: number
   readonly table: RuntimeTable
+  /** The data root of the configuration the table was set up from (flags applied): where its scripts live. */
+  readonly dataRoot: string
   /** From the table before it (for boot, from no table at all). */
   readonly diff: TableDiff
 }
@@ -125,6 +127,12 @@ const noTable = (like: RuntimeTable): RuntimeTable => ({ ...like, runtimes: [], 
 
 const defaultDebounce = Duration.millis(200)
 
+/** A table the registry set up, and the configuration it set it up from. */
+interface SetUpTable {
+  readonly table: RuntimeTable
+  readonly config: DaemonConfig
+}
+
 /** A setup a caller of the managed `RuntimeRegistry` asked for with a configuration of its own. */
 interface GivenConfig {
   readonly config: DaemonConfig
@@ -147,19 +155,23 @@ const managed = (source: ConfigSource) =>
     const jobs = yield* Queue.unbounded<Job>()
     const report = (outcome: ReloadOutcome) => Effect.andThen(logOutcome(outcome), PubSub.publish(outcomes, outcome))
 
-    const setUp = (trigger: ReloadTrigger, given: GivenConfig | undefined): Effect.Effect<RuntimeTable, ReloadError> => {
+    /** A table set up as asked, with the configuration it came from. */
+    const setUp = (trigger: ReloadTrigger, given: GivenConfig | undefined): Effect.Effect<SetUpTable, ReloadError> => {
       const step = trigger === "boot" ? registry.boot : registry.reload
+      const withConfig = (config: DaemonConfig) => (table: RuntimeTable) => ({ table, config })
       return given === undefined
-        ? Effect.flatMap(loadSource(source), ({ config, problems }) => step(config, { upstreamProblems: problems })).pipe(
-          Effect.provideService(FileSystem.FileSystem, fs)
-        )
-        : step(given.config, given.request)
+        ? Effect.flatMap(
+          loadSource(source),
+          ({ config, problems }) => Effect.map(step(config, { upstreamProblems: problems }), withConfig(config))
+        ).pipe(Effect.provideService(FileSystem.FileSystem, fs))
+        : Effect.map(step(given.config, given.request), withConfig(given.config))
     }
 
     /** The update a table makes after `previous`. */
-    const updateFrom = (previous: TableUpdate | undefined, table: RuntimeTable): TableUpdate => ({
+    const updateFrom = (previous: TableUpdate | undefined, { config, table }: SetUpTable): TableUpdate => ({
       generation: (previous?.generation ?? 0) + 1,
       table,
+      dataRoot: config.dataRoot,
       diff: diffTables(previous?.table ?? noTable(table), table)
     })
 
@@ -184,8 +196,8 @@ const managed = (source: ConfigSource) =>
                 report({ _tag: "Refused", trigger: job.trigger, error, generation: previous.generation }),
                 Effect.fail(error)
               ),
-            onSuccess: (table) => {
-              const update = updateFrom(previous, table)
+            onSuccess: (setUpTable) => {
+              const update = updateFrom(previous, setUpTable)
               return SubscriptionRef.set(tables, update).pipe(
                 Effect.andThen(report({ _tag: "Applied", trigger: job.trigger, update })),
                 Effect.as(update)

@@ -112,6 +112,7 @@ describe("serve, as the docker CLI sees it", () => {
     const info = await dockerCli(box, socket, "info")
     expect(runtimesShown(info)).toEqual(["io.containerd.runc.v2", "kata", "runc", "runc-debug"])
     expect(info).toContain(" Default Runtime: kata\n")
+    expect(info).toContain(` Docker Root Dir: ${box.dataRoot}\n`)
     expect(server.stdout()).toBe("")
   })
 

@@ -165,6 +165,15 @@ layer(NodeFileSystem.layer)("the Engine API on a unix socket", (it) => {
       }
     }))
 
+  it.effect("GET /info gives the data root of the configuration in force as DockerRootDir", () =>
+    Effect.gen(function*() {
+      const { dir, managed, socket, write } = yield* serve({})
+      expect(json(yield* send(socket, "GET", "/info")).DockerRootDir).toBe(posix.join(dir, "data"))
+      yield* write({ "data-root": posix.join(dir, "elsewhere") })
+      yield* managed.reload
+      expect(json(yield* send(socket, "GET", "/info")).DockerRootDir).toBe(posix.join(dir, "elsewhere"))
+    }))
+
   it.effect("GET /version names the API versions served", () =>
     Effect.gen(function*() {
       const { socket } = yield* serve({})
