@@ -20,7 +20,7 @@ import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } 
 import { binariesToLocate, type Exported, exportTable, stockRunc } from "./Export.ts"
 import type { ExportError, ImportError } from "./ExportError.ts"
 import type { Finding } from "./Finding.ts"
-import { checkImported, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
+import { acceptedByDockerd, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
 import { readImportFile } from "./ImportFile.ts"
 import type { ExportFormat, ImportFormat } from "./Targets.ts"
 
@@ -76,13 +76,16 @@ export interface ImportResult {
   readonly findings: ReadonlyArray<Finding>
 }
 
-/** The scripts that could be read, by path; one that cannot is simply not there. */
+/**
+ * The scripts that could be read, by path; one that cannot is simply not
+ * there. Read as configuration files are, so that a FIFO or a device under a
+ * script's name is not read at all, rather than blocking or never ending.
+ */
 const readScripts = (paths: ReadonlyArray<string>) =>
   Effect.gen(function*() {
-    const fs = yield* FileSystem.FileSystem
     const scripts = new Map<string, string>()
     for (const path of paths) {
-      const content = yield* Effect.option(fs.readFileString(path))
+      const content = yield* Effect.option(readConfigText(path))
       if (content._tag === "Some") scripts.set(path, content.value)
     }
     return scripts
@@ -110,6 +113,6 @@ export const importRuntimes = (
       scripts: yield* readScripts(scriptsToRead(foreign, plan.scriptsDirectory)),
       runcPath: located.get(stockRuntimeName)
     })
-    return { daemonJson: imported.daemonJson, findings: [...imported.findings, ...checkImported(imported.daemonJson, bare, host)] }
+    return acceptedByDockerd(imported, foreign, { base: bare, host })
   })
 

@@ -15,6 +15,7 @@
 import { posix } from "node:path"
 import * as Result from "effect/Result"
 import type { DaemonConfig } from "../config/DaemonConfig.ts"
+import { locatedText } from "../config/Errors.ts"
 import { cgroupDriverKey } from "../config/ExecOpts.ts"
 import { compareBytes } from "../names/ByteOrder.ts"
 import { runcShimName, stockRuntimeName } from "../names/RuntimeName.ts"
@@ -96,7 +97,13 @@ export interface Imported {
   readonly findings: ReadonlyArray<Finding>
 }
 
-const isScriptPath = (binary: string, context: ImportContext) => posix.dirname(binary) === context.scriptsDirectory
+/** Whether `binary` is a file of the wrapper scripts directory, however its path is spelled. */
+const inScriptsDirectory = (binary: string, scriptsDirectory: string) =>
+  posix.isAbsolute(binary) && posix.dirname(posix.normalize(binary)) === scriptsDirectory
+
+/** Why a file of the scripts directory that is not one of dockerd's wrapper scripts will not stay there. */
+const prunedAtBoot = (scriptsDirectory: string) =>
+  `dockerd removes the files of ${scriptsDirectory} its runtimes do not use as wrapper scripts when it starts: move it elsewhere`
 
 /** The wrapper scripts an import would read back: runtime binaries in the scripts directory. */
 export const scriptsToRead = (foreign: Foreign, scriptsDirectory: string): ReadonlyArray<string> =>
@@ -106,12 +113,12 @@ export const scriptsToRead = (foreign: Foreign, scriptsDirectory: string): Reado
       : launch._tag === "RuncShim" && typeof launch.options?.["BinaryName"] === "string"
       ? launch.options["BinaryName"]
       : undefined
-    return binary !== undefined && posix.dirname(binary) === scriptsDirectory ? [binary] : []
+    return binary !== undefined && inScriptsDirectory(binary, scriptsDirectory) ? [binary] : []
   })
 
 /** A runc-compatible binary as a `path` runtime: our wrapper script read back as its binary and args. */
 const pathRuntime = (runtime: ForeignRuntime, binary: string, context: ImportContext) => {
-  if (!isScriptPath(binary, context)) return { runtime: { path: binary }, findings: [] }
+  if (!inScriptsDirectory(binary, context.scriptsDirectory)) return { runtime: { path: binary }, findings: [] }
   const content = context.scripts.get(binary)
   const parsed = content === undefined ? undefined : parseWrapperScript(content)
   if (parsed === undefined) {
@@ -120,7 +127,7 @@ const pathRuntime = (runtime: ForeignRuntime, binary: string, context: ImportCon
       findings: [differs(
         runtime.path,
         `${binary} is in the wrapper scripts directory but ${content === undefined ? "could not be read" : "is not a wrapper script"}: ` +
-          "imported as the runtime's path, so any runtimeArgs stay inside it"
+          `imported as the runtime's path, so any runtimeArgs stay inside it; ${prunedAtBoot(context.scriptsDirectory)}`
       )]
     }
   }
@@ -169,7 +176,12 @@ const translateLaunch = (runtime: ForeignRuntime, context: ImportContext): Trans
     case "RuncShim": {
       const binary = pathRuntimeBinary(launch.options, context.stock)
       if (binary !== undefined) return translateBinary(runtime, binary, undefined, context)
-      return { runtime: { runtimeType: runcShimName, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
+      const named = launch.options?.["BinaryName"]
+      // Only a `path` runtime's binary is a wrapper script to dockerd; one named in runc shim options is pruned.
+      const findings = typeof named === "string" && inScriptsDirectory(named, context.scriptsDirectory)
+        ? [differs(`${runtime.path}.options.BinaryName`, `${named} is in the wrapper scripts directory: ${prunedAtBoot(context.scriptsDirectory)}`)]
+        : []
+      return { runtime: { runtimeType: runcShimName, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings }
     }
     case "Shim":
       return { runtime: { runtimeType: launch.runtimeType, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
@@ -236,23 +248,60 @@ export const readCgroupDriver = (table: TomlTable, at: ReadonlyArray<string>, re
     : { driver: undefined, findings: [leftOut(path, `cgroup manager ${value} has no dockerd equivalent`)] }
 }
 
+/** Where dockerd's planning of the imported daemon.json runs: the flags of `base`, on `host`. */
+export interface DockerdSetting {
+  readonly base: DaemonConfig
+  readonly host: HostSnapshot
+}
+
+/** What dockerd's planning says of `runtimes` alone, with the default runtime unset. */
+const planned = (runtimes: Readonly<Record<string, DaemonJsonRuntime>>, execOpts: ReadonlyArray<string> | undefined, dockerd: DockerdSetting) =>
+  planRuntimes({
+    ...dockerd.base,
+    runtimes: runtimes as DaemonConfig["runtimes"],
+    defaultRuntime: "",
+    execOpts: execOpts ?? dockerd.base.execOpts
+  }, dockerd.host)
+
+const problemKey = ({ message, path }: { readonly path: string; readonly message: string }) => `${path}\0${message}`
+
 /**
- * What dockerd would say of the imported daemon.json on this node, with the
- * flags of `base`: its problems (options that do not decode, say) as
- * findings of what is lost, its warnings as findings of what differs.
+ * The imported daemon.json as dockerd would take it on this node: a runtime
+ * dockerd would refuse (options that do not decode, say) is left out, each
+ * of its problems a finding at the runtime's key in the file — with the
+ * default runtime, if it was that one — and dockerd's warnings are findings
+ * of what differs. What is written is always a daemon.json dockerd accepts.
  */
-export const checkImported = (imported: ImportedDaemonJson, base: DaemonConfig, host: HostSnapshot): ReadonlyArray<Finding> => {
-  const config: DaemonConfig = {
-    ...base,
-    runtimes: imported.runtimes as DaemonConfig["runtimes"],
-    defaultRuntime: imported["default-runtime"] ?? "",
-    execOpts: imported["exec-opts"] ?? base.execOpts
-  }
-  return Result.match(planRuntimes(config, host), {
-    onSuccess: (plan) => plan.warnings.map(({ message, path }) => differs(path, message)),
-    onFailure: (error) => [
-      ...error.problems.map(({ message, path }) => leftOut(path, `dockerd would refuse this: ${message}`)),
-      ...error.warnings.map(({ message, path }) => differs(path, message))
-    ]
+export const acceptedByDockerd = (imported: Imported, foreign: Foreign, dockerd: DockerdSetting): Imported => {
+  const findings: Array<Finding> = [...imported.findings]
+  const keyOf = new Map(foreign.runtimes.map((runtime) => [runtime.handler, runtime.path]))
+  const execOpts = imported.daemonJson["exec-opts"]
+  const own = Result.match(planned({}, execOpts, dockerd), {
+    onSuccess: (plan) => new Set(plan.warnings.map(problemKey)),
+    onFailure: () => new Set<string>()
   })
+  const kept = new Map<string, DaemonJsonRuntime>()
+  for (const [name, runtime] of Object.entries(imported.daemonJson.runtimes)) {
+    const at = keyOf.get(name) ?? `runtimes.${name}`
+    Result.match(planned({ [name]: runtime }, execOpts, dockerd), {
+      onSuccess: (plan) => {
+        kept.set(name, runtime)
+        for (const warning of plan.warnings) if (!own.has(problemKey(warning))) findings.push(differs(at, locatedText(warning)))
+      },
+      onFailure: (error) => {
+        for (const problem of error.problems) findings.push(leftOut(at, `left out: dockerd would refuse ${locatedText(problem)}`))
+      }
+    })
+  }
+  const wanted = imported.daemonJson["default-runtime"]
+  const defaultKept = wanted === undefined || kept.has(wanted)
+  if (!defaultKept) {
+    findings.push(leftOut(foreign.defaultHandler?.path ?? "default-runtime", `default runtime ${wanted} is left out with its runtime`))
+  }
+  const daemonJson: ImportedDaemonJson = {
+    ...(defaultKept && wanted !== undefined ? { "default-runtime": wanted } : {}),
+    ...(execOpts === undefined ? {} : { "exec-opts": execOpts }),
+    runtimes: sortedRuntimes(kept)
+  }
+  return { daemonJson, findings }
 }

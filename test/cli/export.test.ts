@@ -1,5 +1,8 @@
 /** `export` and `import` as a user runs them: output, findings on stderr, exit codes, --json. */
 import { describe, expect, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
+import { mkdirSync } from "node:fs"
+import { join } from "node:path"
 import { parse } from "smol-toml"
 import { runCli, sandbox, stdoutJson } from "./harness.ts"
 import { nodeDaemonJson } from "../export/support.ts"
@@ -107,6 +110,18 @@ describe("oci-runtimes import", () => {
     const run = await runCli(["import", "--from", "crio", "/dev/zero", ...box.flags(daemonJson)])
     expect(run.code).toBe(1)
     expect(run.stderr).toBe("error: unable to read configuration file /dev/zero: not a regular file\n")
+  })
+
+  it("a FIFO or a device under a wrapper script's name is not read: the path comes back, with a warning", async () => {
+    const scripts = join(box.dataRoot, "runtimes")
+    mkdirSync(scripts, { recursive: true })
+    execFileSync("/usr/bin/mkfifo", [join(scripts, "pipe")])
+    execFileSync("/bin/ln", ["-s", "/dev/zero", join(scripts, "zero")])
+    const file = box.config(`[engine.runtimes]\npipe = ["${scripts}/pipe"]\nzero = ["${scripts}/zero"]\n`, "fifo.conf")
+    const run = await runCli(["import", "--from", "podman", file, ...box.flags(daemonJson)])
+    expect(run.code).toBe(0)
+    expect(stdoutJson(run).runtimes).toEqual({ pipe: { path: `${scripts}/pipe` }, zero: { path: `${scripts}/zero` } })
+    expect(run.stderr.match(/could not be read/g)).toHaveLength(2)
   })
 
   it("a missing file fails, exit 1", async () => {

@@ -168,6 +168,29 @@ describe("import --from containerd", () => {
     })
   })
 
+  it("a wrapper script named by a path spelled otherwise (//, /./) is read back too", () => {
+    const script = "#!/bin/sh\nexec '/usr/bin/runc' '--debug' \"$@\"\n"
+    const text = v2(runtime(
+      "runc-debug",
+      `runtime_type = "io.containerd.runc.v2"\noptions = { BinaryName = "/data/./runtimes//runc-debug.X", NoPivotRoot = false, Root = "/exec/runtime-runc", SystemdCgroup = false }`
+    ))
+    expect(imported("containerd", text, { scripts: new Map([["/data/./runtimes//runc-debug.X", script]]) }).daemonJson).toEqual({
+      runtimes: { "runc-debug": { path: "/usr/bin/runc", runtimeArgs: ["--debug"] } }
+    })
+  })
+
+  it("runc shim options whose BinaryName is in the wrapper scripts directory are a warning: dockerd prunes it", () => {
+    const text = v2(runtime("odd", `runtime_type = "io.containerd.runc.v2"\noptions = { BinaryName = "/data/runtimes/odd.X", IoUid = 7 }`))
+    const result = imported("containerd", text)
+    expect(result.daemonJson.runtimes).toEqual({ odd: { runtimeType: "io.containerd.runc.v2", options: { BinaryName: "/data/runtimes/odd.X", IoUid: 7 } } })
+    expect(findingsOf(result.findings)).toEqual([{
+      level: "warning",
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.odd.options.BinaryName`,
+      message: "/data/runtimes/odd.X is in the wrapper scripts directory: " +
+        "dockerd removes the files of /data/runtimes its runtimes do not use as wrapper scripts when it starts: move it elsewhere"
+    }])
+  })
+
   it("a wrapper script that cannot be read comes back as the path itself, with a warning", () => {
     const text = v2(runtime(
       "runc-debug",
@@ -178,7 +201,8 @@ describe("import --from containerd", () => {
     expect(findingsOf(result.findings)).toEqual([{
       level: "warning",
       path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc-debug`,
-      message: "/data/runtimes/runc-debug.X is in the wrapper scripts directory but could not be read: imported as the runtime's path, so any runtimeArgs stay inside it"
+      message: "/data/runtimes/runc-debug.X is in the wrapper scripts directory but could not be read: imported as the runtime's path, so any runtimeArgs stay inside it; " +
+        "dockerd removes the files of /data/runtimes its runtimes do not use as wrapper scripts when it starts: move it elsewhere"
     }])
   })
 
@@ -227,13 +251,24 @@ describe("import --from containerd", () => {
     }])
   })
 
-  it("options dockerd would refuse are reported as dockerd's problems", () => {
+  it("a runtime whose options dockerd would refuse is left out, each refusal a problem at the runtime's key", () => {
     const result = imported("containerd", v2(runtime("odd", `runtime_type = "io.containerd.runc.v2"\noptions = { IoUid = -1 }`)))
+    expect(result.daemonJson.runtimes).toEqual({})
     expect(findingsOf(result.findings)).toEqual([{
       level: "problem",
-      path: "runtimes.odd.options.IoUid",
-      message: `dockerd would refuse this: runtime odd: option "IoUid": -1 is out of range for uint32`
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.odd`,
+      message: `left out: dockerd would refuse runtimes.odd.options.IoUid: runtime odd: option "IoUid": -1 is out of range for uint32`
     }])
+  })
+
+  it("a default runtime left out for dockerd's refusal leaves no default-runtime behind", () => {
+    const odd = runtime("odd", `runtime_type = "io.containerd.runc.v2"\noptions = { SystemdCgroup = "yes" }`)
+    const result = imported("containerd", v2(odd, `default_runtime_name = "odd"`))
+    expect(result.daemonJson).toEqual({ runtimes: {} })
+    expect(findingsOf(result.findings).map(({ path }) => path)).toEqual([
+      `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.odd`,
+      `plugins."io.containerd.grpc.v1.cri".containerd.default_runtime_name`
+    ])
   })
 
   it("generic shim options without a ConfigPath are a warning: containerd would send them as ConfigBody", () => {
@@ -274,14 +309,15 @@ describe("import --from containerd", () => {
     const result = imported("containerd", text, { scripts: new Map([["/data/runtimes/odd", "#!/bin/sh\nexec runc \"$@\"\n"]]) })
     expect(result.daemonJson.runtimes).toEqual({ odd: { path: "/data/runtimes/odd" } })
     expect(findingsOf(result.findings)[0]?.message).toBe(
-      "/data/runtimes/odd is in the wrapper scripts directory but is not a wrapper script: imported as the runtime's path, so any runtimeArgs stay inside it"
+      "/data/runtimes/odd is in the wrapper scripts directory but is not a wrapper script: imported as the runtime's path, so any runtimeArgs stay inside it; " +
+        "dockerd removes the files of /data/runtimes its runtimes do not use as wrapper scripts when it starts: move it elsewhere"
     )
   })
 
   it("what dockerd would warn about is a warning", () => {
     const result = imported("containerd", v2(runtime("crun", `runtime_type = "io.containerd.runc.v2"\noptions = { BinaryName = "crun", SystemdCgroups = true }`)))
     expect(findingsOf(result.findings).map(({ level, path }) => ({ level, path }))).toEqual([
-      { level: "warning", path: "runtimes.crun.options.SystemdCgroups" }
+      { level: "warning", path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun` }
     ])
   })
 

@@ -7,7 +7,7 @@ import * as Result from "effect/Result"
 import { type DaemonConfig, parseDaemonJson } from "../../src/config/DaemonConfig.ts"
 import { type Exported, exportTable, stockRunc } from "../../src/export/Export.ts"
 import type { ExportFormat, ImportFormat } from "../../src/export/Formats.ts"
-import { checkImported, type Imported, toDaemonJson } from "../../src/export/Import.ts"
+import { acceptedByDockerd, type Imported, toDaemonJson } from "../../src/export/Import.ts"
 import { readImportFile } from "../../src/export/ImportFile.ts"
 import type { HostSnapshot } from "../../src/host/HostFacts.ts"
 import { planRuntimes } from "../../src/registry/RuntimePlan.ts"
@@ -69,5 +69,5 @@ export const imported = (format: ImportFormat, text: string, setup: ImportSetup 
     scripts: setup.scripts ?? new Map(),
     runcPath: "/usr/bin/runc"
   })
-  return { daemonJson: result.daemonJson, findings: [...result.findings, ...checkImported(result.daemonJson, base, host)] }
+  return acceptedByDockerd(result, foreign, { base, host })
 }
