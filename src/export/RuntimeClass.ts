@@ -34,9 +34,15 @@ const translate = (input: ExportInput): Translation => ({
   )]
 })
 
-/** Each object a YAML document of its own, `---` between them. */
+/**
+ * Each object a YAML document of its own, `---` between them. Every value is
+ * double-quoted: kubectl reads YAML 1.1, where handlers that are fine DNS
+ * labels (`no`, `on`, `y`, `0o17`) would be booleans or numbers unquoted.
+ */
 const render = (document: unknown): string =>
-  (document as ReadonlyArray<RuntimeClassObject>).map((object) => new Document(object).toString()).join("---\n")
+  (document as ReadonlyArray<RuntimeClassObject>).map((object) =>
+    new Document(object).toString({ defaultStringType: "QUOTE_DOUBLE", defaultKeyType: "PLAIN" })
+  ).join("---\n")
 
 export const runtimeClasses: ExportTarget = {
   format: "runtimeclass",

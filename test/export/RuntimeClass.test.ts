@@ -46,4 +46,15 @@ describe("export --to runtimeclass", () => {
       message: "Kubernetes has no default RuntimeClass: pods without runtimeClassName run with the node's CRI default (runc here)"
     }])
   })
+
+  it("handlers YAML 1.1 reads as booleans or numbers (kubectl's YAML) stay strings", () => {
+    const names = ["no", "yes", "on", "off", "y", "n", "0o17", "0x1f", "123", "1e3", "null"]
+    const table = tableOf({ runtimes: Object.fromEntries(names.map((name) => [name, { path: "/usr/bin/crun" }])) })
+    const text = exported(table, "runtimeclass").text
+    for (const version of ["1.1", "1.2"] as const) {
+      const read = parseAllDocuments(text, { version }).map((document) => (document as any).toJS())
+      expect(read.map((object) => object.handler)).toEqual([...names, "runc"].sort())
+      expect(read.map((object) => object.metadata.name)).toEqual([...names, "runc"].sort())
+    }
+  })
 })
