@@ -194,6 +194,17 @@ describe("serve, as the docker CLI sees it", () => {
     expect(server.stdout()).toBe("")
   })
 
+  it("SIGUSR1 (dockerd's stack dump) opens no Node inspector, and the server keeps answering", async () => {
+    const box = newSandbox()
+    const socket = join(box.dir, "api.sock")
+    const server = startServe([...box.flags(box.config({})), "--socket", socket], socket)
+    await server.logged(listening(socket))
+    server.child.kill("SIGUSR1")
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    expect(await dockerCli(box, socket, "info", "--format", "{{.DefaultRuntime}}")).toBe("runc\n")
+    expect(server.stderr()).not.toContain("Debugger listening")
+  })
+
   it("a second server on a socket the first listens on is refused with exit 1; the first keeps answering", async () => {
     const box = newSandbox()
     const config = box.config({})
