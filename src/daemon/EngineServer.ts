@@ -102,6 +102,21 @@ const app = (facts: ServerFacts) =>
 const gracefulShutdownTimeout = "10 seconds"
 
 /**
+ * Requests one connection may make before Node answers the rest with a short
+ * 503 of its own and asks the client to reconnect. Node parses every request
+ * a client has already sent and keeps their answers until the client reads
+ * them, so without a bound one client that pipelines thousands of
+ * `GET /info` and reads nothing made the daemon hold gigabytes.
+ */
+const maxRequestsPerSocket = 100
+
+const createEngineServer = () => {
+  const server = createServer()
+  server.maxRequestsPerSocket = maxRequestsPerSocket
+  return server
+}
+
+/**
  * Effect's HTTP server listening on the unix socket `path`, once the path is
  * claimed (a stale socket removed, a live one refused), created with mode
  * 0660. Closing it stops accepting, lets requests in flight finish, and
@@ -111,7 +126,7 @@ export const listenOn = (path: string): Layer.Layer<HttpServer.HttpServer, Socke
   Layer.effect(HttpServer.HttpServer)(
     Effect.andThen(
       claimSocketPath(path),
-      withPrivateUmask(NodeHttpServer.make(createServer, { path, gracefulShutdownTimeout })).pipe(
+      withPrivateUmask(NodeHttpServer.make(createEngineServer, { path, gracefulShutdownTimeout })).pipe(
         Effect.mapError((error) => new SocketPathError({ path, reason: reasonOf(error.cause) }))
       )
     )

@@ -5,6 +5,7 @@
  */
 import { spawn } from "node:child_process"
 import { request } from "node:http"
+import { connect } from "node:net"
 import { posix } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { expect, layer } from "@effect/vitest"
@@ -62,6 +63,26 @@ const send = (socket: string, method: string, path: string): Effect.Effect<Reply
       outgoing.end()
     })
   )
+
+/**
+ * The status of each answer to `request` sent `count` times at once on one
+ * connection, as the client reads them until the server ends it (or 3 s pass).
+ */
+const pipelined = (socket: string, request: string, count: number) =>
+  new Promise<Array<string>>((resolve) => {
+    const connection = connect(socket)
+    let received = ""
+    const done = () => {
+      clearTimeout(timer)
+      connection.destroy()
+      resolve([...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]!))
+    }
+    const timer = setTimeout(done, 3000)
+    connection.setEncoding("latin1").on("data", (chunk: string) => (received += chunk))
+    connection.on("close", done)
+    connection.on("error", () => {})
+    connection.write(request.repeat(count))
+  })
 
 const kata = { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/etc/kata/configuration.toml" } }
 const crun = { path: "/usr/bin/crun", runtimeArgs: ["--debug"] }
@@ -258,6 +279,14 @@ layer(NodeFileSystem.layer)("the Engine API on a unix socket", (it) => {
       yield* write({ runtimes: { broken: {} } })
       yield* Effect.flip(managed.reload)
       expect(json(yield* send(socket, "GET", "/info")).DefaultRuntime).toBe("kata")
+    }))
+
+  it.effect("one connection gets 100 answers; Node refuses what it pipelines beyond them with a 503", () =>
+    Effect.gen(function*() {
+      const { socket } = yield* serve({})
+      const statuses = yield* Effect.promise(() => pipelined(socket, "GET /_ping HTTP/1.1\r\nHost: d\r\n\r\n", 150))
+      expect(statuses.filter((status) => status === "200")).toHaveLength(100)
+      expect(new Set(statuses.slice(100))).toEqual(new Set(["503"]))
     }))
 
   it.effect("requests served during reloads each see exactly one of the tables", () =>
