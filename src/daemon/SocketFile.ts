@@ -5,7 +5,8 @@
  * never takes the first one's clients, and never deletes a file that is not
  * a socket.
  */
-import { lstat, unlink } from "node:fs/promises"
+import { lstat, stat, unlink } from "node:fs/promises"
+import { dirname } from "node:path"
 import { connect } from "node:net"
 import { getSystemErrorMessage } from "node:util"
 import * as Effect from "effect/Effect"
@@ -38,6 +39,12 @@ export const reasonOf = (error: unknown): string => {
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code
 
+/**
+ * The longest path a client can connect to: `sun_path` holds 108 bytes, and
+ * clients (curl, Go, Python) want a terminating NUL, which a bind does not.
+ */
+const maxSocketPathBytes = 107
+
 /** How long a connection attempt may take before whatever holds the socket counts as alive. */
 const connectTimeoutMillis = 1000
 
@@ -69,6 +76,13 @@ const fileSystemCall = <A>(path: string, call: () => Promise<A>) =>
  */
 export const claimSocketPath = (path: string): Effect.Effect<boolean, SocketInUse | SocketPathError> =>
   Effect.gen(function*() {
+    const length = Buffer.byteLength(path)
+    if (length > maxSocketPathBytes) {
+      return yield* new SocketPathError({ path, reason: `the path is ${length} bytes long; a unix socket's may be ${maxSocketPathBytes} at most` })
+    }
+    // libuv reports a bind in a missing directory as "permission denied": the directory is checked first.
+    const parent = yield* fileSystemCall(path, () => stat(dirname(path)))
+    if (!parent.isDirectory()) return yield* new SocketPathError({ path, reason: `${dirname(path)} is not a directory` })
     const stats = yield* fileSystemCall(
       path,
       () => lstat(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error))
@@ -76,15 +90,17 @@ export const claimSocketPath = (path: string): Effect.Effect<boolean, SocketInUs
     if (stats === undefined) return false
     if (!stats.isSocket()) return yield* new SocketPathError({ path, reason: "it exists and is not a socket" })
     if (yield* isListenedOn(path)) return yield* new SocketInUse({ path })
-    yield* fileSystemCall(path, () => unlink(path))
+    // Gone already is as good: another server starting beside us removed it first.
+    yield* fileSystemCall(path, () => unlink(path).catch((error) => codeOf(error) === "ENOENT" ? undefined : Promise.reject(error)))
     yield* Effect.logInfo(`removed the stale socket ${path} (nothing listened on it)`)
     return true
   })
 
 /**
  * Runs `listen` with a umask that leaves the socket it creates readable and
- * writable by its owner and group only (0660): the mode is right from the
- * moment the file exists, with no window before a `chmod`.
+ * writable by its owner and group only (0660), whatever the umask in force,
+ * as dockerd makes its own socket 0660 for the docker group: the mode is
+ * right from the moment the file exists, with no window before a `chmod`.
  */
 export const withPrivateUmask = <A, E, R>(listen: Effect.Effect<A, E, R>): Effect.Effect<A, E, R> =>
   Effect.acquireUseRelease(

@@ -351,4 +351,23 @@ layer(NodeFileSystem.layer)("the Engine API on a unix socket", (it) => {
       expect(error.message).toBe(`cannot listen on ${path}: it exists and is not a socket`)
       expect(yield* fs.exists(path)).toBe(true)
     }))
+
+  it.effect("a path longer than a client can connect to (107 bytes) is refused", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "engine-" })
+      const path = posix.join(dir, "s".repeat(108 - dir.length - 1))
+      expect(Buffer.byteLength(path)).toBe(108)
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(EngineServer.listenOn(path))))
+      expect(error.message).toBe(`cannot listen on ${path}: the path is 108 bytes long; a unix socket's may be 107 at most`)
+    }))
+
+  it.effect("a socket in a directory that does not exist says so, not \"permission denied\"", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "engine-" })
+      const path = posix.join(dir, "absent", "api.sock")
+      const error = yield* Effect.flip(Effect.scoped(Layer.build(EngineServer.listenOn(path))))
+      expect(error.message).toBe(`cannot listen on ${path}: no such file or directory`)
+    }))
 })
