@@ -41,7 +41,8 @@ export const binaryPath = (runtime: ResolvedRuntime): string =>
 
 /**
  * The binary as an absolute path, as these targets want it: a bare name is
- * looked up on PATH (`locate`); one that is not found is kept, with a warning.
+ * looked up on PATH (`locate`); one that is not found, or a relative path,
+ * is kept, with a warning.
  */
 export const absoluteBinary = (
   runtime: ResolvedRuntime,
@@ -49,7 +50,13 @@ export const absoluteBinary = (
   target: string,
   locate: (binary: string) => string | undefined
 ): { readonly path: string; readonly findings: ReadonlyArray<Finding> } => {
-  if (binary.includes("/")) return { path: binary, findings: [] }
+  if (binary.startsWith("/")) return { path: binary, findings: [] }
+  if (binary.includes("/")) {
+    return {
+      path: binary,
+      findings: [differs(binaryPath(runtime), `${binary} is a relative path; ${target} wants an absolute one, written as ${binary}`)]
+    }
+  }
   const located = locate(binary)
   return located === undefined
     ? { path: binary, findings: [differs(binaryPath(runtime), `${binary} is not on PATH here; ${target} wants an absolute path, written as ${binary}`)] }

@@ -54,6 +54,16 @@ describe("export --to crio", () => {
     })
   })
 
+  it("a relative binary path is written as it is, with a warning", () => {
+    const result = exported(tableOf({ runtimes: { rel: { path: "bin/runc" } } }), "crio")
+    expect(runtimesOf(result.text).rel.runtime_path).toBe("bin/runc")
+    expect(findingsOf(result.findings)).toContainEqual({
+      level: "warning",
+      path: "runtimes.rel.path",
+      message: "bin/runc is a relative path; CRI-O wants an absolute one, written as bin/runc"
+    })
+  })
+
   it("the default runtime, the node's cgroup driver and pivot_root go in [crio.runtime]", () => {
     const runtime = (parse(exported(tableOf(migration, systemdHost), "crio").text) as any).crio.runtime
     expect({ ...runtime, runtimes: undefined }).toEqual({
