@@ -4,7 +4,9 @@
  * headers and a body, shaped as dockerd shapes them: one-line JSON with a
  * newline (Go's encoder), errors as `{"message": …}`, `GET /info` with
  * dockerd's field names (the runtimes exactly as `info --json` prints them),
- * and the headers clients read to negotiate the API version.
+ * and the headers clients read to negotiate the API version. `GET
+ * /runtimes/{name}`, which is not Docker's, answers exactly what
+ * `resolve --json` prints, indented as it is.
  */
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { apiVersion, minApiVersion } from "./EngineRoutes.ts"

@@ -109,9 +109,9 @@ const problemsOf = (error: ReloadError): ReadonlyArray<LocatedProblem> =>
 const logOutcome = (outcome: ReloadOutcome) =>
   Effect.gen(function*() {
     if (outcome._tag === "Refused") {
-      yield* Effect.logError(
-        `runtime configuration refused (${outcome.trigger}); generation ${outcome.generation} stays in force`
-      )
+      // Boot has nothing to keep: generation 0 is no table at all.
+      const kept = outcome.generation === 0 ? "no runtimes are set up" : `generation ${outcome.generation} stays in force`
+      yield* Effect.logError(`runtime configuration refused (${outcome.trigger}); ${kept}`)
       for (const problem of problemsOf(outcome.error)) yield* Effect.logError(locatedText(problem))
       return
     }

@@ -238,7 +238,7 @@ describe("serve, as the docker CLI sees it", () => {
     const socket = join(box.dir, "api.sock")
     const server = startServe([...box.flags(box.config({ runtimes: { runc: { path: "/usr/bin/runc" } } })), "--socket", socket], socket)
     expect(await server.exited).toEqual({ code: 1, signal: null })
-    expect(server.stderr()).toContain("runtime configuration refused (boot)")
+    expect(server.stderr()).toContain("runtime configuration refused (boot); no runtimes are set up")
     expect(server.stderr()).toContain("runtime name 'runc' is reserved")
     expect(existsSync(socket)).toBe(false)
   })
