@@ -20,13 +20,14 @@
 import { stringify } from "smol-toml"
 import { configPath, Problem } from "../config/Problem.ts"
 import { compareBytes } from "../names/ByteOrder.ts"
-import { runcShimName, runhcsShimName } from "../names/RuntimeName.ts"
+import { runcShimName, runhcsShimName, stockRuntimeName } from "../names/RuntimeName.ts"
 import { RunhcsOptionsMessage } from "../options/RunhcsOptions.ts"
+import type { CgroupDriver } from "../registry/RuntimePlan.ts"
 import type { ShimOptions } from "../options/ShimOptions.ts"
 import { differs, type Finding, leftOut } from "./Finding.ts"
 import { goOptionsTable, type TomlValue, withEnumNames } from "./GoOptions.ts"
 import type { HandledRuntime } from "./Handlers.ts"
-import type { Foreign, ImportSource } from "./Import.ts"
+import type { Foreign, ForeignRuntime, ImportSource, Located } from "./Import.ts"
 import type { ExportInput, ExportTarget, Translation } from "./Target.ts"
 import { isEmptySetting, jsonOfToml, tomlPath, type TomlReader, type TomlTable } from "./TomlShape.ts"
 
@@ -153,6 +154,19 @@ const readRuntime = (root: TomlTable, at: ReadonlyArray<string>, reader: TomlRea
   }
 }
 
+/**
+ * containerd has no cgroup driver of its own: each runc shim runtime says
+ * whether it uses systemd (`SystemdCgroup`, false when unset). What `runc`
+ * says is taken for the driver, as dockerd's runc follows the daemon's (the
+ * export always writes a `runc`); other runtimes may differ from it on their
+ * own, so without a runc shim `runc` the driver is not known.
+ */
+const cgroupDriverOf = (runtimes: ReadonlyArray<ForeignRuntime>): Located<CgroupDriver> | undefined => {
+  const runc = runtimes.find(({ handler }) => handler === stockRuntimeName)
+  if (runc?.launch._tag !== "RuncShim") return undefined
+  return { value: runc.launch.options?.["SystemdCgroup"] === true ? "systemd" : "cgroupfs", path: `${runc.path}.options.SystemdCgroup` }
+}
+
 const read = (layout: CriLayout, format: string) => (root: TomlTable, reader: TomlReader): Foreign => {
   const base = ["plugins", layout.plugin, "containerd"]
   const version = root["version"]
@@ -169,10 +183,11 @@ const read = (layout: CriLayout, format: string) => (root: TomlTable, reader: To
   const runtimes = cri === undefined ? undefined : reader.table(root, [...base, "runtimes"])
   const read = Object.keys(runtimes ?? {}).sort(compareBytes).map((handler) => readRuntime(root, [...base, "runtimes", handler], reader))
   const defaultName = cri === undefined ? undefined : reader.string(cri, "default_runtime_name", base)
+  const foreignRuntimes = read.flatMap(({ runtime }) => runtime === undefined ? [] : [runtime])
   return {
-    runtimes: read.flatMap(({ runtime }) => runtime === undefined ? [] : [runtime]),
+    runtimes: foreignRuntimes,
     defaultHandler: defaultName ? { value: defaultName, path: tomlPath([...base, "default_runtime_name"]) } : undefined,
-    cgroupDriver: undefined,
+    cgroupDriver: cgroupDriverOf(foreignRuntimes),
     noPivotRoot: undefined,
     findings: read.flatMap(({ findings }) => findings)
   }

@@ -209,12 +209,19 @@ const globalFindings = (foreign: Foreign, context: ImportContext): { readonly ex
 const sortedRuntimes = (runtimes: ReadonlyMap<string, DaemonJsonRuntime>) =>
   Object.fromEntries([...runtimes].sort(([left], [right]) => compareBytes(left, right)))
 
+/** What dockerd would do with the file's cgroup driver in force: its stock runc follows the driver. */
+const underFileDriver = (foreign: Foreign, context: ImportContext): ImportContext =>
+  foreign.cgroupDriver === undefined
+    ? context
+    : { ...context, stock: { ...context.stock, systemdCgroup: foreign.cgroupDriver.value === "systemd" } }
+
 /** The file's runtimes as daemon.json, with every finding, the reader's first. */
 export const toDaemonJson = (foreign: Foreign, context: ImportContext): Imported => {
   const findings: Array<Finding> = [...foreign.findings]
   const runtimes = new Map<string, DaemonJsonRuntime>()
+  const dockerd = underFileDriver(foreign, context)
   for (const runtime of foreign.runtimes) {
-    const translated = translateLaunch(runtime, context)
+    const translated = translateLaunch(runtime, dockerd)
     findings.push(...translated.findings)
     if (translated.runtime === "stock") continue
     if (runtime.handler === stockRuntimeName) findings.push(redefinesRunc(runtime))

@@ -138,6 +138,20 @@ describe("export --to containerd-v3, against containerd 2.x's documented layout"
 })
 
 describe("import --from containerd", () => {
+  it("the cgroup driver runc's SystemdCgroup says comes back as exec-opts when it is not the node's", () => {
+    const runtimes = { crun: { path: "/usr/bin/crun" } }
+    const text = exported(tableOf({ runtimes, "exec-opts": ["native.cgroupdriver=systemd"] }), "containerd").text
+    const back = imported("containerd", text)
+    expect(back.daemonJson).toEqual({ "exec-opts": ["native.cgroupdriver=systemd"], runtimes })
+    expect(back.findings).toEqual([])
+  })
+
+  it("on a systemd node, a file whose runc uses cgroupfs comes back with the cgroupfs driver", () => {
+    const runtimes = { crun: { path: "/usr/bin/crun" } }
+    const text = exported(tableOf({ runtimes }), "containerd").text
+    expect(imported("containerd", text, { host: systemdHost }).daemonJson).toEqual({ "exec-opts": ["native.cgroupdriver=cgroupfs"], runtimes })
+  })
+
   const v2 = (runtimes: string, extra = "") =>
     `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n${extra}\n${runtimes}`
   const runtime = (handler: string, body: string) => `[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.${handler}]\n${body}\n`
