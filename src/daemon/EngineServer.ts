@@ -33,7 +33,7 @@ import {
 } from "./EngineRender.ts"
 import { describeDefect } from "./Defect.ts"
 import { type Endpoint, route } from "./EngineRoutes.ts"
-import { claimSocketPath, reasonOf, type SocketInUse, SocketPathError, withPrivateUmask } from "./SocketFile.ts"
+import { bindInPlace, claimSocketPath, reasonOf, type SocketInUse, SocketPathError, withPrivateUmask } from "./SocketFile.ts"
 
 /** The answer of an endpoint, from one read of the table in force. */
 const endpointAnswer = (
@@ -119,16 +119,18 @@ const createEngineServer = () => {
 /**
  * Effect's HTTP server listening on the unix socket `path`, once the path is
  * claimed (a stale socket removed, a live one refused), created with mode
- * 0660. Closing it stops accepting, lets requests in flight finish, and
- * removes the socket file (libuv unlinks a socket it bound when it closes).
+ * 0660. Closing it removes the socket file (only if it is still this
+ * server's: see `bindInPlace`), stops accepting, and lets requests in flight
+ * finish.
  */
 export const listenOn = (path: string): Layer.Layer<HttpServer.HttpServer, SocketInUse | SocketPathError> =>
   Layer.effect(HttpServer.HttpServer)(
     Effect.andThen(
       claimSocketPath(path),
-      withPrivateUmask(NodeHttpServer.make(createEngineServer, { path, gracefulShutdownTimeout })).pipe(
-        Effect.mapError((error) => new SocketPathError({ path, reason: reasonOf(error.cause) }))
-      )
+      bindInPlace(path, (at) =>
+        withPrivateUmask(NodeHttpServer.make(createEngineServer, { path: at, gracefulShutdownTimeout })).pipe(
+          Effect.mapError((error) => new SocketPathError({ path, reason: reasonOf(error.cause) }))
+        ))
     )
   )
 

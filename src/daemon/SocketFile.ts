@@ -5,12 +5,14 @@
  * never takes the first one's clients, and never deletes a file that is not
  * a socket.
  */
-import { lstat, stat, unlink } from "node:fs/promises"
-import { dirname } from "node:path"
+import { randomBytes } from "node:crypto"
+import { lstat, rename, stat, unlink } from "node:fs/promises"
+import { dirname, posix } from "node:path"
 import { connect } from "node:net"
 import { getSystemErrorMessage } from "node:util"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
 
 /** Another process accepts connections on the socket. */
 export class SocketInUse extends Schema.TaggedError<SocketInUse>()("SocketInUse", {
@@ -108,3 +110,38 @@ export const withPrivateUmask = <A, E, R>(listen: Effect.Effect<A, E, R>): Effec
     () => listen,
     (previous) => Effect.sync(() => process.umask(previous))
   )
+
+/** A name beside `path` to bind at first; `undefined` when none fits a socket path's length. */
+const bindingName = (path: string): string | undefined => {
+  const name = posix.join(dirname(path), `.${randomBytes(6).toString("hex")}.sock`)
+  return Buffer.byteLength(name) <= maxSocketPathBytes ? name : undefined
+}
+
+/**
+ * Listens through `bind` at `path`, so that stopping never removes another
+ * server's socket. libuv removes the path it bound when the server closes,
+ * whatever file is there by then (one a later server created after ours was
+ * deleted); so the socket is bound under a fresh name beside `path` and
+ * renamed onto it, libuv's removal misses, and on release `path` is removed
+ * only while it is still this socket. (When no fresh name fits the length
+ * limit, the socket is bound at `path` itself.)
+ */
+export const bindInPlace = <A, E, R>(
+  path: string,
+  bind: (at: string) => Effect.Effect<A, E, R>
+): Effect.Effect<A, E | SocketPathError, R | Scope.Scope> =>
+  Effect.gen(function*() {
+    const name = bindingName(path)
+    if (name === undefined) return yield* bind(path)
+    const bound = yield* bind(name)
+    yield* fileSystemCall(path, () => rename(name, path))
+    const ours = yield* fileSystemCall(path, () => lstat(path))
+    yield* Effect.addFinalizer(() =>
+      Effect.promise(async () => {
+        const now = await lstat(path).catch(() => undefined)
+        if (now !== undefined && now.ino === ours.ino && now.dev === ours.dev) await unlink(path).catch(() => undefined)
+      })
+    )
+    return bound
+  })
+

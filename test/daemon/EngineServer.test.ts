@@ -370,4 +370,19 @@ layer(NodeFileSystem.layer)("the Engine API on a unix socket", (it) => {
       const error = yield* Effect.flip(Effect.scoped(Layer.build(EngineServer.listenOn(path))))
       expect(error.message).toBe(`cannot listen on ${path}: no such file or directory`)
     }))
+
+  it.effect("stopping leaves alone a socket another server has since created at the path", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "engine-" })
+      const path = posix.join(dir, "api.sock")
+      const first = yield* Scope.make()
+      yield* Layer.buildWithScope(EngineServer.listenOn(path), first)
+      yield* fs.remove(path)
+      yield* Layer.build(EngineServer.listenOn(path))
+      const secondSocket = yield* fs.stat(path)
+      yield* Scope.close(first, Exit.void)
+      expect((yield* fs.stat(path)).ino).toEqual(secondSocket.ino)
+      expect(yield* fs.readDirectory(dir)).toEqual(["api.sock"])
+    }))
 })
