@@ -7,7 +7,7 @@
  * which a watch on the file would follow the old, deleted inode and miss
  * every later change.
  */
-import { watch as watchDirectory } from "node:fs"
+import { lstatSync, readlinkSync, realpathSync, watch as watchDirectory } from "node:fs"
 import { posix } from "node:path"
 import { getSystemErrorMessage } from "node:util"
 import * as Cause from "effect/Cause"
@@ -50,6 +50,24 @@ const reasonOf = (error: unknown): string => {
 }
 
 /**
+ * What to watch for `path`: its directory, for changes to its name; and when
+ * it is a symbolic link, for changes to the first part of the link too (a
+ * Kubernetes ConfigMap links `daemon.json` to `..data/daemon.json` and swaps
+ * the `..data` link), and the directory of the file it leads to, for changes
+ * to that file. Decided once: a link later pointed elsewhere is not followed.
+ */
+const watchedNames = (path: string): ReadonlyMap<string, ReadonlySet<string>> => {
+  const names = new Map([[posix.dirname(path), new Set([posix.basename(path)])]])
+  if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return names
+  const [first] = readlinkSync(path, "utf8").split("/").filter((part) => part !== "")
+  if (first !== undefined) names.get(posix.dirname(path))!.add(first)
+  const real = realpathSync(path)
+  const beside = names.get(posix.dirname(real)) ?? new Set<string>()
+  names.set(posix.dirname(real), beside.add(posix.basename(real)))
+  return names
+}
+
+/**
  * The real file system, through `node:fs`'s `watch` (inotify on Linux),
  * installed before `watch` returns, so no change after it is missed.
  */
@@ -57,20 +75,22 @@ export const layer: Layer.Layer<ConfigWatcher> = Layer.succeed(ConfigWatcher)({
   watch: (file) =>
     Effect.gen(function*() {
       const path = posix.resolve(file)
-      const name = posix.basename(path)
       const broken = (error: unknown) => new ConfigWatchError({ file: path, reason: reasonOf(error) })
       const changes = yield* Queue.sliding<void, ConfigWatchError>(1)
-      const watcher = yield* Effect.acquireRelease(
-        Effect.try({
-          try: () =>
-            watchDirectory(posix.dirname(path), (_, changed) => {
-              if (changed === name) Queue.offerUnsafe(changes, undefined)
-            }),
-          catch: broken
-        }),
-        (watcher) => Effect.sync(() => watcher.close())
-      )
-      watcher.on("error", (error) => Queue.failCauseUnsafe(changes, Cause.fail(broken(error))))
+      const directories = yield* Effect.try({ try: () => watchedNames(path), catch: broken })
+      for (const [directory, names] of directories) {
+        const watcher = yield* Effect.acquireRelease(
+          Effect.try({
+            try: () =>
+              watchDirectory(directory, (_, changed) => {
+                if (changed !== null && names.has(changed)) Queue.offerUnsafe(changes, undefined)
+              }),
+            catch: broken
+          }),
+          (watcher) => Effect.sync(() => watcher.close())
+        )
+        watcher.on("error", (error) => Queue.failCauseUnsafe(changes, Cause.fail(broken(error))))
+      }
       return Stream.fromQueue(changes)
     })
 })

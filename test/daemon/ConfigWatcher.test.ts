@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from "node:fs"
+import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs"
 import { posix } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { expect, layer } from "@effect/vitest"
@@ -8,6 +8,10 @@ import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import * as ConfigWatcher from "../../src/daemon/ConfigWatcher.ts"
 
+/** The next change, or none within `millis`. */
+const nextOf = (changes: Stream.Stream<void, ConfigWatcher.ConfigWatchError>, millis = 5_000) =>
+  changes.pipe(Stream.take(1), Stream.runHead, Effect.timeoutOption(millis), Effect.map(Option.flatten))
+
 /** A scratch directory with a daemon.json in it, and the real watcher on that file. */
 const watching = Effect.gen(function*() {
   const fs = yield* FileSystem.FileSystem
@@ -16,8 +20,7 @@ const watching = Effect.gen(function*() {
   writeFileSync(file, "{}")
   const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
   const changes = yield* watcher.watch(file)
-  /** The next change, or none within `millis`. */
-  const next = (millis = 5_000) => changes.pipe(Stream.take(1), Stream.runHead, Effect.timeoutOption(millis), Effect.map(Option.flatten))
+  const next = (millis?: number) => nextOf(changes, millis)
   return { dir, file, next }
 })
 
@@ -46,6 +49,37 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("ConfigWatcher on the
       const { dir, next } = yield* watching
       writeFileSync(posix.join(dir, "other.json"), "{}")
       expect(yield* next(300)).toEqual(Option.none())
+    }))
+
+  it.effect("through a symbolic link, reports an edit of the file it leads to", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "watch-" })
+      mkdirSync(posix.join(dir, "real"))
+      writeFileSync(posix.join(dir, "real", "daemon.json"), "{}")
+      symlinkSync("real/daemon.json", posix.join(dir, "daemon.json"))
+      const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
+      const changes = yield* watcher.watch(posix.join(dir, "daemon.json"))
+      writeFileSync(posix.join(dir, "real", "daemon.json"), '{"debug": true}')
+      expect(Option.isSome(yield* nextOf(changes))).toBe(true)
+    }))
+
+  it.effect("reports a Kubernetes ConfigMap update: the ..data link beside the file swapped", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "watch-" })
+      for (const version of ["..v1", "..v2"]) {
+        mkdirSync(posix.join(dir, version))
+        writeFileSync(posix.join(dir, version, "daemon.json"), "{}")
+      }
+      symlinkSync("..v1", posix.join(dir, "..data"))
+      symlinkSync("..data/daemon.json", posix.join(dir, "daemon.json"))
+      const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
+      const changes = yield* watcher.watch(posix.join(dir, "daemon.json"))
+      // As the kubelet swaps it: a new link, renamed over the old one.
+      symlinkSync("..v2", posix.join(dir, "..data_tmp"))
+      renameSync(posix.join(dir, "..data_tmp"), posix.join(dir, "..data"))
+      expect(Option.isSome(yield* nextOf(changes))).toBe(true)
     }))
 
   it.effect("cannot watch a file in a directory that does not exist, and says why", () =>
