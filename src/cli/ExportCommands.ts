@@ -23,6 +23,7 @@ import type { CliOptions } from "./Options.ts"
 import { Output } from "./Output.ts"
 import { loadConfig } from "./Pipeline.ts"
 import { byteOrdered, formatJson } from "../json/JsonWriter.ts"
+import { warningsJson } from "../registry/TableJson.ts"
 import { type CommandError, errorLine, problemLine, warningLine } from "./Render.ts"
 import type { Style } from "./Style.ts"
 
@@ -66,12 +67,14 @@ const printFindings = (findings: ReadonlyArray<Finding>) =>
 const findingsJson = (findings: ReadonlyArray<Finding>) =>
   findings.map(({ level, message, path }) => ({ level, path, message }))
 
-export const exportJson = (exported: Exported) => ({
+/** The export as data; `warnings` are the configuration's own, as `resolve --json` gives them. */
+const exportJson = (exported: Exported, warnings: ReadonlyArray<ConfigWarning>) => ({
   format: exported.format,
   document: exported.document,
   text: exported.text,
   handlers: byteOrdered(Object.fromEntries(exported.runtimes.map(({ handler, runtime }) => [runtime.name, handler]))),
-  findings: findingsJson(exported.findings)
+  findings: findingsJson(exported.findings),
+  warnings: warningsJson(warnings)
 })
 
 /** daemon.json as dockerd's own files list runtimes: in byte order. */
@@ -107,7 +110,7 @@ export const exportCommand = (options: CliOptions, flags: ExportFlags) =>
     })
     yield* printWarnings(table.warnings)
     yield* printFindings(exported.findings)
-    yield* output.stdout(options.json ? formatJson(exportJson(exported)) : exported.text.trimEnd())
+    yield* output.stdout(options.json ? formatJson(exportJson(exported, table.warnings)) : exported.text.trimEnd())
   }).pipe(Effect.catch(reportTranslationFailure(options)))
 
 const ignoredWriteWrappers = new ConfigWarning({ path: "--write-wrappers", message: "ignored: import never writes anything" })

@@ -38,6 +38,12 @@ describe("oci-runtimes export", () => {
     expect(typeof json.text).toBe("string")
   })
 
+  it("--json carries the configuration's own warnings too, beside the findings", async () => {
+    const config = box.config({ runtimes: { odd: { runtimeType: "io.containerd.runc.v2", options: { CriuPath: "/x" } } } }, "warned.json")
+    const json = stdoutJson(await runCli(["export", "--to", "containerd", "--json", ...box.flags(config)]))
+    expect(json.warnings.map((warning: any) => warning.path)).toEqual(["runtimes.odd.options.CriuPath"])
+  })
+
   it("a runtime name that is no handler fails, naming it and a handler to give it, exit 1", async () => {
     const config = box.config({ runtimes: { My_Runtime: { path: "/usr/bin/crun" } } }, "names.json")
     const run = await runCli(["export", "--to", "crio", ...box.flags(config)])
