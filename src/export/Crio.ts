@@ -162,7 +162,7 @@ const readCrioRuntime = (root: TomlTable, at: ReadonlyArray<string>, reader: Tom
   }
   if (runtimeRoot) findings.push(leftOut(tomlPath([...at, "runtime_root"]), "dockerd has no state directory setting for a shim"))
   const options = configPath ? { ConfigPath: configPath } : undefined
-  return { runtime: { handler, path, launch: { _tag: "Shim" as const, runtimeType, options } }, findings }
+  return { runtime: { handler, path, launch: { _tag: "Shim" as const, runtimeType, options, binary: runtimePath } }, findings }
 }
 
 const read = (root: TomlTable, reader: TomlReader): Foreign => {

@@ -13,14 +13,13 @@ import type { ConfigFileError, InvalidRuntimeConfig } from "../config/Errors.ts"
 import type { Problem } from "../config/Problem.ts"
 import { HostFacts } from "../host/HostFacts.ts"
 import { PathLookup } from "../host/PathLookup.ts"
-import { stockRuntimeName } from "../names/RuntimeName.ts"
 import { planRuntimes } from "../registry/RuntimePlan.ts"
 import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } from "../registry/Setup.ts"
 import { binariesToLocate, type Exported, exportTable, stockRunc } from "./Export.ts"
 import type { ExportError, ImportError } from "./ExportError.ts"
 import type { Finding } from "./Finding.ts"
-import { acceptedByDockerd, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
+import { acceptedByDockerd, importedBinariesToLocate, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
 import { readImportFile } from "./ImportFile.ts"
 import type { ExportFormat, ImportFormat } from "./Targets.ts"
 
@@ -105,13 +104,13 @@ export const importRuntimes = (
     const host = yield* (yield* HostFacts).read
     const bare: DaemonConfig = { ...base, runtimes: {}, defaultRuntime: "" }
     const plan = yield* Effect.fromResult(planRuntimes(bare, host, { upstreamProblems: request.upstreamProblems }))
-    const located = yield* locateAll([stockRuntimeName])
+    const located = yield* locateAll(importedBinariesToLocate(foreign))
     const imported = toDaemonJson(foreign, {
       stock: stockRunc(plan),
       cgroupDriver: plan.cgroupDriver,
       scriptsDirectory: plan.scriptsDirectory,
       scripts: yield* readScripts(scriptsToRead(foreign, plan.scriptsDirectory)),
-      runcPath: located.get(stockRuntimeName)
+      locate: (binary) => located.get(binary)
     })
     return acceptedByDockerd(imported, foreign, { base: bare, host })
   })

@@ -30,8 +30,16 @@ import { type TomlReader, tomlPath, type TomlTable } from "./TomlShape.ts"
 export type ForeignLaunch =
   /** containerd's runc shim, with its options table (Go names, JSON values). */
   | { readonly _tag: "RuncShim"; readonly options: Readonly<Record<string, unknown>> | undefined }
-  /** Any other containerd shim. */
-  | { readonly _tag: "Shim"; readonly runtimeType: string; readonly options: Readonly<Record<string, unknown>> | undefined }
+  /**
+   * Any other containerd shim; `binary`, when the manager names the shim's
+   * binary itself (CRI-O's `runtime_path`), rather than a runtime type.
+   */
+  | {
+    readonly _tag: "Shim"
+    readonly runtimeType: string
+    readonly options: Readonly<Record<string, unknown>> | undefined
+    readonly binary?: string
+  }
   /** A runc-compatible binary the manager runs itself, with its state directory if set. */
   | { readonly _tag: "Binary"; readonly binary: string; readonly root: string | undefined }
 
@@ -75,8 +83,8 @@ export interface ImportContext {
   readonly scriptsDirectory: string
   /** The wrapper scripts read, by path; a path missing here could not be read. */
   readonly scripts: ReadonlyMap<string, string>
-  /** Where `runc` is on PATH, if it is: a binary there is dockerd's runc. */
-  readonly runcPath: string | undefined
+  /** Where a bare name is on PATH, if it is (`runc`, shim binaries: see `importedBinariesToLocate`). */
+  readonly locate: (binary: string) => string | undefined
 }
 
 export interface DaemonJsonRuntime {
@@ -155,13 +163,30 @@ const pathRuntimeBinary = (options: Readonly<Record<string, unknown>> | undefine
     : undefined
 }
 
+/**
+ * A shim named by its binary comes back as its runtime type when containerd,
+ * looking that type's binary up on PATH, would find this very file; else as
+ * the binary's path, which dockerd hands containerd as it is.
+ */
+const shimRuntimeType = (launch: Extract<ForeignLaunch, { _tag: "Shim" }>, context: ImportContext): string =>
+  launch.binary === undefined || !posix.isAbsolute(launch.binary) ||
+    context.locate(posix.basename(launch.binary)) === launch.binary
+    ? launch.runtimeType
+    : launch.binary
+
+/** The bare names an import looks up on PATH: `runc`, and the shim binaries the file names by path. */
+export const importedBinariesToLocate = (foreign: Foreign): ReadonlyArray<string> => [
+  stockRuntimeName,
+  ...foreign.runtimes.flatMap(({ launch }) => launch._tag === "Shim" && launch.binary !== undefined ? [posix.basename(launch.binary)] : [])
+]
+
 type Translated = { readonly runtime: DaemonJsonRuntime | "stock"; readonly findings: ReadonlyArray<Finding> }
 
 const translateBinary = (runtime: ForeignRuntime, binary: string, root: string | undefined, context: ImportContext): Translated => {
   const findings: Array<Finding> = root !== undefined && root !== context.stock.root
     ? [differs(`${runtime.path}.runtime_root`, `dockerd keeps every runc-compatible runtime's state in ${context.stock.root}, not ${root}`)]
     : []
-  if (runtime.handler === stockRuntimeName && (binary === stockRuntimeName || binary === context.runcPath)) {
+  if (runtime.handler === stockRuntimeName && (binary === stockRuntimeName || binary === context.locate(stockRuntimeName))) {
     return { runtime: "stock", findings }
   }
   const translated = pathRuntime(runtime, binary, context)
@@ -184,7 +209,7 @@ const translateLaunch = (runtime: ForeignRuntime, context: ImportContext): Trans
       return { runtime: { runtimeType: runcShimName, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings }
     }
     case "Shim":
-      return { runtime: { runtimeType: launch.runtimeType, ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
+      return { runtime: { runtimeType: shimRuntimeType(launch, context), ...(launch.options === undefined ? {} : { options: launch.options }) }, findings: [] }
   }
 }
 

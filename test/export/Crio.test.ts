@@ -173,9 +173,14 @@ describe("import --from crio", () => {
 
   it("a vm runtime is a runtimeType runtime named after its shim binary, its config file the ConfigPath", () => {
     const text = `[crio.runtime.runtimes.kata]\nruntime_type = "vm"\nruntime_path = "/usr/bin/containerd-shim-kata-qemu-v2"\nruntime_config_path = "/k.toml"\n`
-    expect(imported("crio", text).daemonJson).toEqual({
+    expect(imported("crio", text, { locate: (binary) => `/usr/bin/${binary}` }).daemonJson).toEqual({
       runtimes: { kata: { runtimeType: "io.containerd.kata-qemu.v2", options: { ConfigPath: "/k.toml" } } }
     })
+  })
+
+  it("a vm runtime's shim binary that PATH would not find there comes back as that path", () => {
+    const text = `[crio.runtime.runtimes.foo]\nruntime_type = "vm"\nruntime_path = "/opt/bin/containerd-shim-foo-v1"\n`
+    expect(imported("crio", text).daemonJson).toEqual({ runtimes: { foo: { runtimeType: "/opt/bin/containerd-shim-foo-v1" } } })
   })
 
   it("a cgroup manager other than the node's becomes exec-opts; a no_pivot other than the node's is a warning", () => {

@@ -92,7 +92,7 @@ const roundTrip = (format: ImportFormat & ExportFormat, config: { readonly "exec
   const scripts = new Map(before.runtimes.flatMap(({ wrapper }) => wrapper === undefined ? [] : [[wrapper.path, wrapper.content] as const]))
   const text = exported(before, format, {}, locate).text
   const base = { "exec-opts": config["exec-opts"] }
-  const back = imported(format, text, { host: node, scripts, base })
+  const back = imported(format, text, { host: node, scripts, base, locate })
   const after = tableOf({ ...base, ...back.daemonJson }, node)
   return { before, after, findings: back.findings }
 }

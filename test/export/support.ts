@@ -54,6 +54,8 @@ export interface ImportSetup {
   /** Wrapper scripts by path, as read from disk. */
   readonly scripts?: ReadonlyMap<string, string>
   readonly base?: object
+  /** Where bare names are on PATH; `usrBin` by default. */
+  readonly locate?: (binary: string) => string | undefined
 }
 
 /** The file as `import` reads it, with dockerd's settings for `base` on `host`. */
@@ -67,7 +69,7 @@ export const imported = (format: ImportFormat, text: string, setup: ImportSetup 
     cgroupDriver: plan.cgroupDriver,
     scriptsDirectory: plan.scriptsDirectory,
     scripts: setup.scripts ?? new Map(),
-    runcPath: "/usr/bin/runc"
+    locate: setup.locate ?? usrBin
   })
   return acceptedByDockerd(result, foreign, { base, host })
 }
