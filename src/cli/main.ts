@@ -364,13 +364,18 @@ export const layer: Layer.Layer<MainServices> = Layer.mergeAll(
 /** Where what `run` or `check` could not remove is found; the namespace is the one of the command line. */
 const leftoversHint = `find leftovers with: ctr --namespace NS containers ls 'labels."io.oci-runtimes.created-by"==oci-runtimes'`
 
+/** The commands that create containers, whose abandoned cleanup may leave some behind. */
+const containerCommands = new Set(["run", "check"])
+
 /**
- * A second stop signal abandons the cleanup under way: say so, and where what
- * it leaves is found. Writes to a pipe, file or terminal are synchronous on
- * Linux: the line is out before the exit.
+ * A second stop signal abandons the cleanup under way: say so, and — for a
+ * command that creates containers — where what it leaves is found. Writes to
+ * a pipe, file or terminal are synchronous on Linux: the line is out before
+ * the exit.
  */
-const onSecondSignal = () => {
-  process.stderr.write(`${programName}: interrupted again: exiting without finishing cleanup; ${leftoversHint}\n`)
+const onSecondSignal = (args: ReadonlyArray<string>) => () => {
+  const hint = containerCommands.has(commandPathOf(args)[1] ?? "") ? `; ${leftoversHint}` : ""
+  process.stderr.write(`${programName}: interrupted again: exiting without finishing cleanup${hint}\n`)
 }
 
 /** Entry point for `bin/oci-runtimes.mjs`. */
@@ -383,5 +388,5 @@ export const runCli = (version: string, args: ReadonlyArray<string> = process.ar
         Console.error(internalErrorLine(describeDefect(defect), plainStyle)).pipe(Effect.as(ExitCode.internal))
       )
     ),
-    onSecondSignal
+    onSecondSignal(args)
   )

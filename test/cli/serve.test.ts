@@ -6,6 +6,7 @@
  */
 import { type ChildProcess, execFile, spawn } from "node:child_process"
 import { existsSync, mkdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs"
+import { connect } from "node:net"
 import { join } from "node:path"
 import { promisify } from "node:util"
 import { afterEach, describe, expect, it } from "vitest"
@@ -192,6 +193,25 @@ describe("serve, as the docker CLI sees it", () => {
     expect(server.stderr()).toContain(`stopped; ${socket} removed`)
     expect(existsSync(socket)).toBe(false)
     expect(server.stdout()).toBe("")
+  })
+
+  it("a second SIGTERM while a request is still coming in exits 143 at once, with no word of containers", async () => {
+    const box = newSandbox()
+    const socket = join(box.dir, "api.sock")
+    const server = startServe([...box.flags(box.config({})), "--socket", socket], socket)
+    await server.logged(listening(socket))
+    const client = connect(socket)
+    client.on("error", () => {})
+    // Headers never finished: the graceful stop waits for this request.
+    client.write("GET /info HTTP/1.1\r\nHost: d\r\n")
+    await new Promise((resolve) => client.once("ready", resolve))
+    server.child.kill("SIGTERM")
+    await server.logged("stopping: no new connections")
+    server.child.kill("SIGTERM")
+    expect(await server.exited).toEqual({ code: 143, signal: null })
+    client.destroy()
+    expect(server.stderr()).toContain("oci-runtimes: interrupted again: exiting without finishing cleanup\n")
+    expect(server.stderr()).not.toContain("ctr")
   })
 
   it("SIGUSR1 (dockerd's stack dump) opens no Node inspector, and the server keeps answering", async () => {
