@@ -273,17 +273,31 @@ const isLoadError = (error: ReloadError): error is ConfigLoadError =>
   error._tag === "ConfigFileError" || error._tag === "ConfigSyntaxError" || error._tag === "ConfigSchemaError"
 
 /**
- * Reloads once the file has been quiet for the debounce time after a change.
- * A watch that cannot start fails the layer (it was asked for); one that
- * breaks later is logged, and SIGHUP still works.
+ * Whether the file is there and empty. dockerd reads an empty daemon.json as
+ * no settings at all, which a SIGHUP still applies; but after a change it is
+ * most likely a file being written (truncated, not yet filled), and applying
+ * it would remove every runtime until the write is done.
+ */
+const isEmptyFile = (fs: FileSystem.FileSystem, file: string) =>
+  fs.stat(file).pipe(Effect.map((info) => info.type === "File" && Number(info.size) === 0), Effect.orElseSucceed(() => false))
+
+/**
+ * Reloads once the file has been quiet for the debounce time after a change,
+ * unless it is empty then (the next change reloads). A watch that cannot
+ * start fails the layer (it was asked for); one that breaks later is logged,
+ * and SIGHUP still works.
  */
 const watchFile = (source: ConfigSource, reload: () => Effect.Effect<unknown>) =>
   Effect.gen(function*() {
     const file = source.file ?? defaultConfigFile
+    const fs = yield* FileSystem.FileSystem
     const changes = yield* (yield* ConfigWatcher).watch(file)
     yield* changes.pipe(
       Stream.debounce(source.debounce ?? defaultDebounce),
-      Stream.runForEach(reload),
+      Stream.runForEach(() =>
+        Effect.flatMap(isEmptyFile(fs, file), (empty) =>
+          empty ? Effect.logInfo(`${file} is empty: not reloaded until it is written (SIGHUP applies it as it is)`) : reload())
+      ),
       Effect.catch((error) => Effect.logWarning(`${error.message}; reloading on SIGHUP only`)),
       Effect.forkScoped
     )

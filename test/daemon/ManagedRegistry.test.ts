@@ -235,6 +235,37 @@ layer(NodeFileSystem.layer)("ManagedRegistry", (it) => {
       expect(outcome?._tag === "Applied" && [outcome.trigger, outcome.update.generation]).toEqual(["file change", 2])
     }))
 
+  it.effect("with watch on, a file left empty after a change is not applied: the write that fills it is", () => {
+    const logs = capturedLogs()
+    return Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const { file, write } = yield* configDirectory
+      yield* write({ runtimes: { crun } })
+      const using = yield* doubles
+      const { managed } = yield* build({ file, watch: true, debounce: "200 millis" }, using)
+      logs.lines.length = 0
+      yield* fs.writeFileString(file, "")
+      yield* using.watcher.change(file)
+      yield* TestClock.adjust("200 millis")
+      const skipped = `Info: ${file} is empty: not reloaded until it is written (SIGHUP applies it as it is)`
+      // The look at the file is real I/O: wait for its verdict (a reload would have logged otherwise).
+      yield* Effect.promise(async () => {
+        for (let waited = 0; !logs.lines.some((line) => line.startsWith("Info: ") || line.startsWith("Error: ")) && waited < 5000; waited += 10) {
+          await new Promise((resolve) => setTimeout(resolve, 10))
+        }
+      })
+      expect(logs.lines).toContain(skipped)
+      expect((yield* managed.current).generation).toBe(1)
+      const outcomes = yield* managed.outcomes
+      const next = yield* Effect.forkScoped(outcomes.pipe(Stream.take(1), Stream.runCollect))
+      yield* write({ runtimes: { crun }, "default-runtime": "crun" })
+      yield* using.watcher.change(file)
+      yield* TestClock.adjust("200 millis")
+      const [outcome] = yield* Fiber.join(next)
+      expect(outcome?._tag === "Applied" && outcome.update.table.defaultRuntime).toBe("crun")
+    }).pipe(Effect.provide(logs.layer))
+  })
+
   it.effect("without watch, the file is not watched", () =>
     Effect.gen(function*() {
       const { file, write } = yield* configDirectory
