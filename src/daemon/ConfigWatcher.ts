@@ -7,7 +7,7 @@
  * which a watch on the file would follow the old, deleted inode and miss
  * every later change.
  */
-import { lstatSync, readlinkSync, realpathSync, watch as watchDirectory } from "node:fs"
+import { lstatSync, readlinkSync, realpathSync, type Stats, statSync, watch as watchDirectory } from "node:fs"
 import { posix } from "node:path"
 import { getSystemErrorMessage } from "node:util"
 import * as Cause from "effect/Cause"
@@ -67,6 +67,12 @@ const watchedNames = (path: string): ReadonlyMap<string, ReadonlySet<string>> =>
   return names
 }
 
+/** Whether `directory` is still the directory `watched` was. */
+const isSameDirectory = (directory: string, watched: Stats): boolean => {
+  const now = statSync(directory, { throwIfNoEntry: false })
+  return now !== undefined && now.ino === watched.ino && now.dev === watched.dev
+}
+
 /**
  * The real file system, through `node:fs`'s `watch` (inotify on Linux),
  * installed before `watch` returns, so no change after it is missed.
@@ -81,10 +87,16 @@ export const layer: Layer.Layer<ConfigWatcher> = Layer.succeed(ConfigWatcher)({
       for (const [directory, names] of directories) {
         const watcher = yield* Effect.acquireRelease(
           Effect.try({
-            try: () =>
-              watchDirectory(directory, (_, changed) => {
+            try: () => {
+              const watched = statSync(directory)
+              return watchDirectory(directory, (_, changed) => {
                 if (changed !== null && names.has(changed)) Queue.offerUnsafe(changes, undefined)
-              }),
+                // inotify says no more once the directory itself is gone; Node reports that under its own name.
+                if (changed === posix.basename(directory) && !isSameDirectory(directory, watched)) {
+                  Queue.failCauseUnsafe(changes, Cause.fail(broken(`${directory} was removed`)))
+                }
+              })
+            },
             catch: broken
           }),
           (watcher) => Effect.sync(() => watcher.close())

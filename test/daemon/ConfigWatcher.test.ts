@@ -1,4 +1,4 @@
-import { mkdirSync, renameSync, symlinkSync, writeFileSync } from "node:fs"
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs"
 import { posix } from "node:path"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import { expect, layer } from "@effect/vitest"
@@ -80,6 +80,20 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("ConfigWatcher on the
       symlinkSync("..v2", posix.join(dir, "..data_tmp"))
       renameSync(posix.join(dir, "..data_tmp"), posix.join(dir, "..data"))
       expect(Option.isSome(yield* nextOf(changes))).toBe(true)
+    }))
+
+  it.effect("fails, saying so, once the directory watched is removed: inotify reports nothing after", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "watch-" })
+      const config = posix.join(dir, "etc")
+      mkdirSync(config)
+      writeFileSync(posix.join(config, "daemon.json"), "{}")
+      const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
+      const changes = yield* watcher.watch(posix.join(config, "daemon.json"))
+      rmSync(config, { recursive: true })
+      const error = yield* Effect.flip(Stream.runDrain(changes).pipe(Effect.timeout("5 seconds")))
+      expect(error.message).toBe(`cannot watch ${config}/daemon.json for changes: ${config} was removed`)
     }))
 
   it.effect("cannot watch a file in a directory that does not exist, and says why", () =>
