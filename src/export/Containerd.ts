@@ -29,7 +29,7 @@ import { goOptionsTable, type TomlValue, withEnumNames } from "./GoOptions.ts"
 import type { HandledRuntime } from "./Handlers.ts"
 import type { Foreign, ForeignRuntime, ImportSource, Located } from "./Import.ts"
 import type { ExportInput, ExportTarget, Translation } from "./Target.ts"
-import { isEmptySetting, jsonOfToml, tomlPath, type TomlReader, type TomlTable } from "./TomlShape.ts"
+import { describeToml, isEmptySetting, jsonOfToml, tomlPath, type TomlReader, type TomlTable } from "./TomlShape.ts"
 
 /** Where the runtimes of one containerd generation live. */
 export interface CriLayout {
@@ -173,7 +173,9 @@ const read = (layout: CriLayout, format: string) => (root: TomlTable, reader: To
   if (version !== undefined && version !== BigInt(layout.version)) {
     reader.problems.push(new Problem({
       path: "version",
-      message: `${format} reads version = ${layout.version} files; this one is version = ${String(version)}`
+      message: typeof version === "bigint"
+        ? `${format} reads version = ${layout.version} files; this one is version = ${version}`
+        : `expected an integer, got ${describeToml(version)}`
     }))
   }
   const cri = reader.table(root, base)

@@ -335,6 +335,12 @@ describe("import --from containerd", () => {
     ])
   })
 
+  it("a version that is no integer is refused as a type error", () => {
+    expect(Result.getOrThrow(Result.flip(readImportFile("containerd", `version = "2"\n`, "f.toml"))).message).toContain(
+      "f.toml: version: expected an integer, got a string"
+    )
+  })
+
   it("a file of the other containerd generation, or without the CRI tables, is refused", () => {
     const v3 = `version = 3\n[plugins."io.containerd.cri.v1.runtime".containerd]\n`
     expect(Result.getOrThrow(Result.flip(readImportFile("containerd", v3, "f.toml"))).message).toBe(
