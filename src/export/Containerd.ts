@@ -125,6 +125,18 @@ const genericOptions = (options: Readonly<Record<string, unknown>>, at: Readonly
   return { options: Object.keys(kept).length > 0 ? kept : undefined, findings }
 }
 
+/** An options table as JSON, each option holding a date or time (which JSON cannot) left out on its own. */
+const optionsOf = (table: TomlTable, at: ReadonlyArray<string>) => {
+  const findings: Array<Finding> = []
+  const entries = Object.entries(table).flatMap(([key, value]) => {
+    const json = jsonOfToml(value)
+    if (json !== undefined) return [[key, json] as const]
+    findings.push(leftOut(tomlPath([...at, key]), "dates and times have no JSON form: option left out"))
+    return []
+  })
+  return { options: Object.fromEntries(entries) as Record<string, unknown>, findings }
+}
+
 const readRuntime = (root: TomlTable, at: ReadonlyArray<string>, reader: TomlReader) => {
   const handler = at[at.length - 1]!
   const table = reader.table(root, at)
@@ -136,10 +148,9 @@ const readRuntime = (root: TomlTable, at: ReadonlyArray<string>, reader: TomlRea
     findings.push(leftOut(tomlPath(at), "no runtime_type: containerd cannot start this runtime"))
     return { runtime: undefined, findings }
   }
-  const options = optionsTable === undefined ? undefined : jsonOfToml(optionsTable) as Record<string, unknown> | undefined
-  if (optionsTable !== undefined && options === undefined) {
-    findings.push(leftOut(tomlPath([...at, "options"]), "dates and times have no JSON form: options left out"))
-  }
+  const read = optionsTable === undefined ? undefined : optionsOf(optionsTable, [...at, "options"])
+  const options = read?.options
+  findings.push(...read?.findings ?? [])
   if (runtimeType === runcShimName) {
     return { runtime: { handler, path: tomlPath(at), launch: { _tag: "RuncShim" as const, options } }, findings }
   }

@@ -305,13 +305,13 @@ describe("import --from containerd", () => {
     }])
   })
 
-  it("options holding a date are left out: JSON has no dates", () => {
-    const result = imported("containerd", v2(runtime("kata", `runtime_type = "io.containerd.kata.v2"\noptions = { ConfigPath = 1979-05-27 }`)))
-    expect(result.daemonJson.runtimes).toEqual({ kata: { runtimeType: "io.containerd.kata.v2" } })
+  it("an option holding a date is left out, alone: JSON has no dates", () => {
+    const result = imported("containerd", v2(runtime("kata", `runtime_type = "io.containerd.kata.v2"\noptions = { ConfigPath = "/k.toml", TypeUrl = 1979-05-27 }`)))
+    expect(result.daemonJson.runtimes).toEqual({ kata: { runtimeType: "io.containerd.kata.v2", options: { ConfigPath: "/k.toml" } } })
     expect(findingsOf(result.findings)).toEqual([{
       level: "problem",
-      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata.options`,
-      message: "dates and times have no JSON form: options left out"
+      path: `plugins."io.containerd.grpc.v1.cri".containerd.runtimes.kata.options.TypeUrl`,
+      message: "dates and times have no JSON form: option left out"
     }])
   })
 
