@@ -39,7 +39,6 @@ import { chmod, mkdtemp, rm } from "node:fs/promises"
 import { Socket } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
-import { getSystemErrorMessage } from "node:util"
 import * as NodeStream from "@effect/platform-node/NodeStream"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -48,6 +47,7 @@ import * as Option from "effect/Option"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { describeNodeError } from "../host/SystemError.ts"
 
 /** The private directory could not be created or made owner-only; `path` is the parent directory. */
 export const CreateDirectoryReason = Schema.TaggedStruct("CreateDirectory", { detail: Schema.String })
@@ -121,13 +121,6 @@ const ownerOnly = 0o700
 
 /** `mkfifo(1)` from coreutils or busybox; Node has no mkfifo(2). */
 const mkfifoBinary = "/usr/bin/mkfifo"
-
-/** libuv's text for an errno ("no such file or directory"), as `SystemError` gives for `PlatformError`s. */
-const describeNodeError = (cause: unknown): string => {
-  const errno = (cause as { readonly errno?: unknown } | undefined)?.errno
-  if (typeof errno === "number") return getSystemErrorMessage(errno)
-  return cause instanceof Error ? cause.message : String(cause)
-}
 
 const failure = (path: string, reason: TaskIoErrorReason) => new TaskIoError({ path, reason })
 

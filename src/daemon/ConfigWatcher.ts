@@ -9,7 +9,6 @@
  */
 import { lstatSync, readlinkSync, realpathSync, type Stats, statSync, watch as watchDirectory } from "node:fs"
 import { posix } from "node:path"
-import { getSystemErrorMessage } from "node:util"
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,6 +17,7 @@ import * as Queue from "effect/Queue"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import { describeNodeError } from "../host/SystemError.ts"
 
 /** The configuration file cannot be watched, or its watch broke. */
 export class ConfigWatchError extends Schema.TaggedError<ConfigWatchError>()("ConfigWatchError", {
@@ -44,33 +44,46 @@ export const ConfigWatcher: Context.Service<ConfigWatcher, ConfigWatcher> = Cont
   "oci-runtimes/ConfigWatcher"
 )
 
-const reasonOf = (error: unknown): string => {
-  const errno = (error as NodeJS.ErrnoException | undefined)?.errno
-  return typeof errno === "number" ? getSystemErrorMessage(errno) : String((error as Error | undefined)?.message ?? error)
-}
 
 /**
  * What to watch for `path`: its directory, for changes to its name; and when
- * it is a symbolic link, for changes to the first part of the link too (a
- * Kubernetes ConfigMap links `daemon.json` to `..data/daemon.json` and swaps
- * the `..data` link), and the directory of the file it leads to, for changes
- * to that file. Decided once: a link later pointed elsewhere is not followed.
+ * it is a symbolic link, for changes to the first part of a relative link
+ * too (a Kubernetes ConfigMap links `daemon.json` to `..data/daemon.json` and
+ * swaps the `..data` link), and the directory of the file it leads to, if it
+ * leads anywhere yet, for changes to that file. Decided once: a link later
+ * pointed elsewhere is not followed.
  */
 const watchedNames = (path: string): ReadonlyMap<string, ReadonlySet<string>> => {
   const names = new Map([[posix.dirname(path), new Set([posix.basename(path)])]])
   if (!lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink()) return names
-  const [first] = readlinkSync(path, "utf8").split("/").filter((part) => part !== "")
-  if (first !== undefined) names.get(posix.dirname(path))!.add(first)
-  const real = realpathSync(path)
+  const link = readlinkSync(path, "utf8")
+  const [first] = link.split("/").filter((part) => part !== "")
+  if (!posix.isAbsolute(link) && first !== undefined) names.get(posix.dirname(path))!.add(first)
+  const real = realTarget(path)
+  if (real === undefined) return names
   const beside = names.get(posix.dirname(real)) ?? new Set<string>()
   names.set(posix.dirname(real), beside.add(posix.basename(real)))
   return names
 }
 
-/** Whether `directory` is still the directory `watched` was. */
+/** Where the link at `path` leads, `undefined` while it leads nowhere. */
+const realTarget = (path: string): string | undefined => {
+  try {
+    return realpathSync(path)
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined
+    throw error
+  }
+}
+
+/** Whether `directory` is still the directory `watched` was (a directory that cannot be looked at counts as gone). */
 const isSameDirectory = (directory: string, watched: Stats): boolean => {
-  const now = statSync(directory, { throwIfNoEntry: false })
-  return now !== undefined && now.ino === watched.ino && now.dev === watched.dev
+  try {
+    const now = statSync(directory, { throwIfNoEntry: false })
+    return now !== undefined && now.ino === watched.ino && now.dev === watched.dev
+  } catch {
+    return false
+  }
 }
 
 /**
@@ -81,7 +94,7 @@ export const layer: Layer.Layer<ConfigWatcher> = Layer.succeed(ConfigWatcher)({
   watch: (file) =>
     Effect.gen(function*() {
       const path = posix.resolve(file)
-      const broken = (error: unknown) => new ConfigWatchError({ file: path, reason: reasonOf(error) })
+      const broken = (error: unknown) => new ConfigWatchError({ file: path, reason: describeNodeError(error) })
       const changes = yield* Queue.sliding<void, ConfigWatchError>(1)
       const directories = yield* Effect.try({ try: () => watchedNames(path), catch: broken })
       for (const [directory, names] of directories) {
@@ -89,10 +102,12 @@ export const layer: Layer.Layer<ConfigWatcher> = Layer.succeed(ConfigWatcher)({
           Effect.try({
             try: () => {
               const watched = statSync(directory)
+              // The file's own directory: once it is gone, inotify says no more (Node reports that under its
+              // name). A link's target directory may go (a ConfigMap removes the version it swapped out).
+              const isFilesDirectory = directory === posix.dirname(path)
               return watchDirectory(directory, (_, changed) => {
                 if (changed !== null && names.has(changed)) Queue.offerUnsafe(changes, undefined)
-                // inotify says no more once the directory itself is gone; Node reports that under its own name.
-                if (changed === posix.basename(directory) && !isSameDirectory(directory, watched)) {
+                if (isFilesDirectory && changed === posix.basename(directory) && !isSameDirectory(directory, watched)) {
                   Queue.failCauseUnsafe(changes, Cause.fail(broken(`${directory} was removed`)))
                 }
               })

@@ -16,8 +16,9 @@ import * as HttpServer from "effect/http/HttpServer"
 import { HttpServerRequest } from "effect/http/HttpServerRequest"
 import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import * as Layer from "effect/Layer"
-import { ManagedRegistry } from "../daemon/ManagedRegistry.ts"
+import { ManagedRegistry } from "./ManagedRegistry.ts"
 import type { PathLookup } from "../host/PathLookup.ts"
+import { describeNodeError } from "../host/SystemError.ts"
 import { resolveRuntime } from "../registry/Preflight.ts"
 import { featuresOf } from "../registry/RuntimeTable.ts"
 import {
@@ -33,7 +34,7 @@ import {
 } from "./EngineRender.ts"
 import { describeDefect } from "./Defect.ts"
 import { type Endpoint, route } from "./EngineRoutes.ts"
-import { bindInPlace, claimSocketPath, reasonOf, type SocketInUse, SocketPathError, withPrivateUmask } from "./SocketFile.ts"
+import { bindInPlace, claimSocketPath, type SocketInUse, SocketPathError, withPrivateUmask } from "./SocketFile.ts"
 
 /** The answer of an endpoint, from one read of the table in force. */
 const endpointAnswer = (
@@ -129,7 +130,7 @@ export const listenOn = (path: string): Layer.Layer<HttpServer.HttpServer, Socke
       claimSocketPath(path),
       bindInPlace(path, (at) =>
         withPrivateUmask(NodeHttpServer.make(createEngineServer, { path: at, gracefulShutdownTimeout })).pipe(
-          Effect.mapError((error) => new SocketPathError({ path, reason: reasonOf(error.cause) }))
+          Effect.mapError((error) => new SocketPathError({ path, reason: describeNodeError(error.cause) }))
         ))
     )
   )

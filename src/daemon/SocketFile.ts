@@ -9,10 +9,10 @@ import { randomBytes } from "node:crypto"
 import { lstat, rename, stat, unlink } from "node:fs/promises"
 import { dirname, posix } from "node:path"
 import { connect } from "node:net"
-import { getSystemErrorMessage } from "node:util"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import { describeNodeError } from "../host/SystemError.ts"
 
 /** Another process accepts connections on the socket. */
 export class SocketInUse extends Schema.TaggedError<SocketInUse>()("SocketInUse", {
@@ -33,11 +33,6 @@ export class SocketPathError extends Schema.TaggedError<SocketPathError>()("Sock
   }
 }
 
-/** A Node system error's text as Go programs word it ("no such file or directory"). */
-export const reasonOf = (error: unknown): string => {
-  const errno = (error as NodeJS.ErrnoException | undefined)?.errno
-  return typeof errno === "number" ? getSystemErrorMessage(errno) : String((error as Error | undefined)?.message ?? error)
-}
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException | undefined)?.code
 
@@ -64,13 +59,13 @@ const isListenedOn = (path: string) =>
       settle(
         codeOf(error) === "ECONNREFUSED"
           ? Effect.succeed(false)
-          : Effect.fail(new SocketPathError({ path, reason: reasonOf(error) }))
+          : Effect.fail(new SocketPathError({ path, reason: describeNodeError(error) }))
       ))
     return Effect.sync(() => socket.destroy())
   })
 
 const fileSystemCall = <A>(path: string, call: () => Promise<A>) =>
-  Effect.tryPromise({ try: call, catch: (error) => new SocketPathError({ path, reason: reasonOf(error) }) })
+  Effect.tryPromise({ try: call, catch: (error) => new SocketPathError({ path, reason: describeNodeError(error) }) })
 
 /**
  * Makes `path` free to listen on: nothing there, or a stale socket, which

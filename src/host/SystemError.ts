@@ -28,3 +28,10 @@ export const describeSystemError = (error: PlatformError): string => {
   if (errno !== undefined) return getSystemErrorMessage(errno)
   return byReason[error.reason._tag] ?? error.reason.description ?? error.message
 }
+
+/** The same for a Node error (`fs`, `net`, a child process): libuv's text for its errno, else its message. */
+export const describeNodeError = (error: unknown): string => {
+  const errno = errnoOf(error)
+  if (errno !== undefined) return getSystemErrorMessage(errno)
+  return error instanceof Error ? error.message : String(error)
+}

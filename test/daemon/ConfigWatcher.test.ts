@@ -68,7 +68,7 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("ConfigWatcher on the
     Effect.gen(function*() {
       const fs = yield* FileSystem.FileSystem
       const dir = yield* fs.makeTempDirectoryScoped({ prefix: "watch-" })
-      for (const version of ["..v1", "..v2"]) {
+      for (const version of ["..v1", "..v2", "..v3"]) {
         mkdirSync(posix.join(dir, version))
         writeFileSync(posix.join(dir, version, "daemon.json"), "{}")
       }
@@ -76,9 +76,23 @@ layer(NodeFileSystem.layer, { excludeTestServices: true })("ConfigWatcher on the
       symlinkSync("..data/daemon.json", posix.join(dir, "daemon.json"))
       const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
       const changes = yield* watcher.watch(posix.join(dir, "daemon.json"))
-      // As the kubelet swaps it: a new link, renamed over the old one.
-      symlinkSync("..v2", posix.join(dir, "..data_tmp"))
-      renameSync(posix.join(dir, "..data_tmp"), posix.join(dir, "..data"))
+      // As the kubelet updates it: a new link renamed over the old one, then the old version removed; twice.
+      for (const [next, previous] of [["..v2", "..v1"], ["..v3", "..v2"]]) {
+        symlinkSync(next!, posix.join(dir, "..data_tmp"))
+        renameSync(posix.join(dir, "..data_tmp"), posix.join(dir, "..data"))
+        rmSync(posix.join(dir, previous!), { recursive: true })
+        expect(Option.isSome(yield* nextOf(changes))).toBe(true)
+      }
+    }))
+
+  it.effect("a link that leads nowhere yet is watched: the file it will lead to, once written there, is a change", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "watch-" })
+      symlinkSync("real.json", posix.join(dir, "daemon.json"))
+      const watcher = yield* Effect.provide(ConfigWatcher.ConfigWatcher, ConfigWatcher.layer)
+      const changes = yield* watcher.watch(posix.join(dir, "daemon.json"))
+      writeFileSync(posix.join(dir, "real.json"), "{}")
       expect(Option.isSome(yield* nextOf(changes))).toBe(true)
     }))
 
