@@ -103,11 +103,12 @@ const app = (facts: ServerFacts) =>
 const gracefulShutdownTimeout = "10 seconds"
 
 /**
- * Requests one connection may make before Node answers the rest with a short
- * 503 of its own and asks the client to reconnect. Node parses every request
- * a client has already sent and keeps their answers until the client reads
- * them, so without a bound one client that pipelines thousands of
- * `GET /info` and reads nothing made the daemon hold gigabytes.
+ * Requests one connection may make before Node says `Connection: close` and
+ * answers each further one with a short 503 of its own, which no handler
+ * renders. Node parses every request a client has already sent and keeps
+ * their answers until the client reads them, so without it one client that
+ * pipelines thousands of `GET /info` and reads nothing made the daemon hold
+ * gigabytes; now what it holds per connection is 100 answers and small 503s.
  */
 const maxRequestsPerSocket = 100
 

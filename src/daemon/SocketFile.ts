@@ -6,7 +6,7 @@
  * a socket.
  */
 import { randomBytes } from "node:crypto"
-import { lstat, rename, stat, unlink } from "node:fs/promises"
+import { link, lstat, stat, unlink } from "node:fs/promises"
 import { dirname, posix } from "node:path"
 import { connect } from "node:net"
 import * as Effect from "effect/Effect"
@@ -106,31 +106,36 @@ export const withPrivateUmask = <A, E, R>(listen: Effect.Effect<A, E, R>): Effec
     (previous) => Effect.sync(() => process.umask(previous))
   )
 
-/** A name beside `path` to bind at first; `undefined` when none fits a socket path's length. */
+/** A name beside `path` to bind at first, as short as will do; `undefined` when none fits a socket path's length. */
 const bindingName = (path: string): string | undefined => {
-  const name = posix.join(dirname(path), `.${randomBytes(6).toString("hex")}.sock`)
+  const name = posix.join(dirname(path), `.${randomBytes(4).toString("hex")}`)
   return Buffer.byteLength(name) <= maxSocketPathBytes ? name : undefined
 }
 
 /**
  * Listens through `bind` at `path`, so that stopping never removes another
- * server's socket. libuv removes the path it bound when the server closes,
- * whatever file is there by then (one a later server created after ours was
- * deleted); so the socket is bound under a fresh name beside `path` and
- * renamed onto it, libuv's removal misses, and on release `path` is removed
- * only while it is still this socket. (When no fresh name fits the length
- * limit, the socket is bound at `path` itself.)
+ * server's socket, and two servers started at once cannot both take the
+ * path. libuv removes the path it bound when the server closes, whatever
+ * file is there by then (one a later server created after ours was deleted);
+ * so the socket is bound under a fresh name beside `path`, hard-linked onto
+ * `path` (which fails if a socket got there first: the other server's) and
+ * its fresh name removed, so libuv's removal misses. On release `path` is
+ * removed only while it is still this socket. (When no fresh name fits the
+ * length limit, the socket is bound at `path` itself.)
  */
 export const bindInPlace = <A, E, R>(
   path: string,
   bind: (at: string) => Effect.Effect<A, E, R>
-): Effect.Effect<A, E | SocketPathError, R | Scope.Scope> =>
+): Effect.Effect<A, E | SocketInUse | SocketPathError, R | Scope.Scope> =>
   Effect.gen(function*() {
     const name = bindingName(path)
     if (name === undefined) return yield* bind(path)
     const bound = yield* bind(name)
-    yield* fileSystemCall(path, () => rename(name, path))
-    const ours = yield* fileSystemCall(path, () => lstat(path))
+    const ours = yield* fileSystemCall(path, () => lstat(name))
+    yield* Effect.tryPromise({
+      try: () => link(name, path),
+      catch: (error) => codeOf(error) === "EEXIST" ? new SocketInUse({ path }) : new SocketPathError({ path, reason: describeNodeError(error) })
+    }).pipe(Effect.ensuring(Effect.promise(() => unlink(name).catch(() => undefined))))
     yield* Effect.addFinalizer(() =>
       Effect.promise(async () => {
         const now = await lstat(path).catch(() => undefined)
@@ -139,4 +144,3 @@ export const bindInPlace = <A, E, R>(
     )
     return bound
   })
-

@@ -66,19 +66,23 @@ const send = (socket: string, method: string, path: string): Effect.Effect<Reply
 
 /**
  * The status of each answer to `request` sent `count` times at once on one
- * connection, as the client reads them until the server ends it (or 3 s pass).
+ * connection, once all have come (or the server ended the connection, or 20 s passed).
  */
 const pipelined = (socket: string, request: string, count: number) =>
   new Promise<Array<string>>((resolve) => {
     const connection = connect(socket)
     let received = ""
+    const statuses = () => [...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]!)
     const done = () => {
       clearTimeout(timer)
       connection.destroy()
-      resolve([...received.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((match) => match[1]!))
+      resolve(statuses())
     }
-    const timer = setTimeout(done, 3000)
-    connection.setEncoding("latin1").on("data", (chunk: string) => (received += chunk))
+    const timer = setTimeout(done, 20_000)
+    connection.setEncoding("latin1").on("data", (chunk: string) => {
+      received += chunk
+      if (statuses().length >= count) done()
+    })
     connection.on("close", done)
     connection.on("error", () => {})
     connection.write(request.repeat(count))
@@ -383,6 +387,20 @@ layer(NodeFileSystem.layer)("the Engine API on a unix socket", (it) => {
       const secondSocket = yield* fs.stat(path)
       yield* Scope.close(first, Exit.void)
       expect((yield* fs.stat(path)).ino).toEqual(secondSocket.ino)
+      expect(yield* fs.readDirectory(dir)).toEqual(["api.sock"])
+    }))
+
+  it.effect("of two servers started at once at one path, one listens and the other is refused", () =>
+    Effect.gen(function*() {
+      const fs = yield* FileSystem.FileSystem
+      const dir = yield* fs.makeTempDirectoryScoped({ prefix: "engine-" })
+      const path = posix.join(dir, "api.sock")
+      const outcomes = yield* Effect.all(
+        [0, 1].map(() => Effect.result(Layer.build(EngineServer.listenOn(path)))),
+        { concurrency: 2 }
+      )
+      expect(outcomes.filter(Result.isSuccess)).toHaveLength(1)
+      expect(outcomes.filter(Result.isFailure).map((outcome) => outcome.failure)).toEqual([new SocketInUse({ path })])
       expect(yield* fs.readDirectory(dir)).toEqual(["api.sock"])
     }))
 })
