@@ -308,17 +308,23 @@ export const acceptedByDockerd = (imported: Imported, foreign: Foreign, dockerd:
   const findings: Array<Finding> = [...imported.findings]
   const keyOf = new Map(foreign.runtimes.map((runtime) => [runtime.handler, runtime.path]))
   const execOpts = imported.daemonJson["exec-opts"]
+  // What dockerd says of the settings but the runtimes (an exec-opt it ignores, say), told once.
   const own = Result.match(planned({}, execOpts, dockerd), {
-    onSuccess: (plan) => new Set(plan.warnings.map(problemKey)),
-    onFailure: () => new Set<string>()
+    onSuccess: (plan) => plan.warnings,
+    onFailure: (error) => {
+      for (const problem of error.problems) findings.push(leftOut(problem.path, `dockerd would refuse this: ${problem.message}`))
+      return error.warnings
+    }
   })
+  for (const warning of own) findings.push(differs(warning.path, warning.message))
+  const told = new Set(own.map(problemKey))
   const kept = new Map<string, DaemonJsonRuntime>()
   for (const [name, runtime] of Object.entries(imported.daemonJson.runtimes)) {
     const at = keyOf.get(name) ?? `runtimes.${name}`
     Result.match(planned({ [name]: runtime }, execOpts, dockerd), {
       onSuccess: (plan) => {
         kept.set(name, runtime)
-        for (const warning of plan.warnings) if (!own.has(problemKey(warning))) findings.push(differs(at, locatedText(warning)))
+        for (const warning of plan.warnings) if (!told.has(problemKey(warning))) findings.push(differs(at, locatedText(warning)))
       },
       onFailure: (error) => {
         for (const problem of error.problems) findings.push(leftOut(at, `left out: dockerd would refuse ${locatedText(problem)}`))

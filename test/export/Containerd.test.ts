@@ -146,6 +146,12 @@ describe("import --from containerd", () => {
     expect(back.findings).toEqual([])
   })
 
+  it("what dockerd warns of its own settings (an exec-opt it ignores) is told once, at its own path", () => {
+    const text = exported(tableOf({ runtimes: { crun: { path: "/usr/bin/crun" }, youki: { path: "/usr/bin/youki" } } }), "containerd").text
+    const result = imported("containerd", text, { base: { "exec-opts": ["foo=bar"] } })
+    expect(findingsOf(result.findings).map(({ level, path }) => ({ level, path }))).toEqual([{ level: "warning", path: "exec-opts[0]" }])
+  })
+
   it("on a systemd node, a file whose runc uses cgroupfs comes back with the cgroupfs driver", () => {
     const runtimes = { crun: { path: "/usr/bin/crun" } }
     const text = exported(tableOf({ runtimes }), "containerd").text
