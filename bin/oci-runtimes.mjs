@@ -21,6 +21,11 @@ import { readdirSync, statSync } from "node:fs"
 import module, { createRequire } from "node:module"
 import { fileURLToPath } from "node:url"
 
+// Node opens its inspector on SIGUSR1, which operators send dockerd for a stack
+// dump; anyone on the host could then run code as this process (root, for a
+// daemon). A listener of our own, from the first moment on, keeps it shut.
+process.on("SIGUSR1", () => {})
+
 const here = (path) => fileURLToPath(new URL(path, import.meta.url))
 const { engines, version } = createRequire(import.meta.url)("../package.json")
 

@@ -47,8 +47,6 @@ export const StopSignals: Context.Service<StopSignals, StopSignals> = Context.Se
   "oci-runtimes/cli/StopSignals"
 )
 
-const ignoreSignal = () => {}
-
 /** How a stop signal ended the run: its signal, and whether the program counted that as its normal end. */
 interface Stop {
   readonly signal: StopSignal
@@ -88,9 +86,6 @@ export const runMain = (
     stopIsNormalEnd: inForce(() => normalEnds++, () => normalEnds--)
   }
   Runtime.makeRunMain(({ fiber }) => {
-    // Node opens its inspector (anyone on the host may then run code as us, root for a daemon)
-    // on SIGUSR1, which operators send dockerd for a stack dump; a listener of our own stops that.
-    process.on("SIGUSR1", ignoreSignal)
     let stop: Stop | undefined
     const listeners = Object.keys(stopSignals).map((name) => {
       const signal = name as StopSignal
@@ -110,7 +105,6 @@ export const runMain = (
     })
     fiber.addObserver((exit) => {
       for (const [signal, listener] of listeners) process.removeListener(signal, listener)
-      process.removeListener("SIGUSR1", ignoreSignal)
       const code = exitCodeOf(exit as Exit.Exit<number, unknown>, stop)
       // A run that ends by itself with 0 lets Node exit once its output is written.
       if (stop !== undefined || code !== 0) process.exit(code)

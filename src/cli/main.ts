@@ -369,9 +369,9 @@ const containerCommands = new Set(["run", "check"])
 
 /**
  * A second stop signal abandons the cleanup under way: say so, and — for a
- * command that creates containers — where what it leaves is found. Writes to
- * a pipe, file or terminal are synchronous on Linux: the line is out before
- * the exit.
+ * command that creates containers — where what it leaves is found. Node
+ * writes to a pipe or terminal at once when it can, so the line is out before
+ * the exit unless stderr is a full pipe nobody reads.
  */
 const onSecondSignal = (args: ReadonlyArray<string>) => () => {
   const hint = containerCommands.has(commandPathOf(args)[1] ?? "") ? `; ${leftoversHint}` : ""

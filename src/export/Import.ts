@@ -105,7 +105,7 @@ export interface Imported {
   readonly findings: ReadonlyArray<Finding>
 }
 
-/** Whether `binary` is a file of the wrapper scripts directory, however its path is spelled. */
+/** Whether `binary` is a file of the wrapper scripts directory, `//`, `/./` and `..` in its path or not (links are not followed). */
 const inScriptsDirectory = (binary: string, scriptsDirectory: string) =>
   posix.isAbsolute(binary) && posix.dirname(posix.normalize(binary)) === scriptsDirectory
 
