@@ -19,7 +19,14 @@ import { type ScriptsMode, type SetupError, setupRuntimes, type SetupServices } 
 import { binariesToLocate, type Exported, exportTable, stockRunc } from "./Export.ts"
 import type { ExportError, ImportError } from "./ExportError.ts"
 import type { Finding } from "./Finding.ts"
-import { acceptedByDockerd, importedBinariesToLocate, type ImportedDaemonJson, scriptsToRead, toDaemonJson } from "./Import.ts"
+import {
+  acceptedByDockerd,
+  importedBinariesToLocate,
+  type ImportedDaemonJson,
+  pathsToResolve,
+  scriptsToRead,
+  toDaemonJson
+} from "./Import.ts"
 import { readImportFile } from "./ImportFile.ts"
 import type { ExportFormat, ImportFormat } from "./Targets.ts"
 
@@ -43,6 +50,18 @@ const locateAll = (names: ReadonlyArray<string>) =>
       if (path._tag === "Some") found.set(name, path.value)
     }
     return found
+  })
+
+/** Where each path leads, links followed, for those that lead somewhere. */
+const realPaths = (paths: ReadonlyArray<string>) =>
+  Effect.gen(function*() {
+    const fs = yield* FileSystem.FileSystem
+    const real = new Map<string, string>()
+    for (const path of new Set(paths)) {
+      const resolved = yield* Effect.option(fs.realPath(path))
+      if (resolved._tag === "Some") real.set(path, resolved.value)
+    }
+    return real
   })
 
 /** The table set up from `config` (no features probed: a translation needs none), and its export. */
@@ -105,12 +124,14 @@ export const importRuntimes = (
     const bare: DaemonConfig = { ...base, runtimes: {}, defaultRuntime: "" }
     const plan = yield* Effect.fromResult(planRuntimes(bare, host, { upstreamProblems: request.upstreamProblems }))
     const located = yield* locateAll(importedBinariesToLocate(foreign))
+    const real = yield* realPaths([...pathsToResolve(foreign), ...located.values()])
     const imported = toDaemonJson(foreign, {
       stock: stockRunc(plan),
       cgroupDriver: plan.cgroupDriver,
       scriptsDirectory: plan.scriptsDirectory,
       scripts: yield* readScripts(scriptsToRead(foreign, plan.scriptsDirectory)),
-      locate: (binary) => located.get(binary)
+      locate: (binary) => located.get(binary),
+      sameFile: (left, right) => (real.get(left) ?? left) === (real.get(right) ?? right)
     })
     return acceptedByDockerd(imported, foreign, { base: bare, host })
   })

@@ -85,6 +85,8 @@ export interface ImportContext {
   readonly scripts: ReadonlyMap<string, string>
   /** Where a bare name is on PATH, if it is (`runc`, shim binaries: see `importedBinariesToLocate`). */
   readonly locate: (binary: string) => string | undefined
+  /** Whether two absolute paths name one file (a link and what it leads to); see `pathsToResolve`. */
+  readonly sameFile: (left: string, right: string) => boolean
 }
 
 export interface DaemonJsonRuntime {
@@ -169,10 +171,22 @@ const pathRuntimeBinary = (options: Readonly<Record<string, unknown>> | undefine
  * the binary's path, which dockerd hands containerd as it is.
  */
 const shimRuntimeType = (launch: Extract<ForeignLaunch, { _tag: "Shim" }>, context: ImportContext): string =>
-  launch.binary === undefined || !posix.isAbsolute(launch.binary) ||
-    context.locate(posix.basename(launch.binary)) === launch.binary
+  launch.binary === undefined || !posix.isAbsolute(launch.binary) || isLocated(launch.binary, posix.basename(launch.binary), context)
     ? launch.runtimeType
     : launch.binary
+
+/** Whether `binary` is the file PATH finds for `name`. */
+const isLocated = (binary: string, name: string, context: ImportContext): boolean => {
+  const located = context.locate(name)
+  return located !== undefined && context.sameFile(binary, located)
+}
+
+/** The absolute binary paths of the file an import compares with what PATH finds. */
+export const pathsToResolve = (foreign: Foreign): ReadonlyArray<string> =>
+  foreign.runtimes.flatMap(({ launch }) => {
+    const binary = launch._tag === "Binary" ? launch.binary : launch._tag === "Shim" ? launch.binary : undefined
+    return binary !== undefined && posix.isAbsolute(binary) ? [binary] : []
+  })
 
 /** The bare names an import looks up on PATH: `runc`, and the shim binaries the file names by path. */
 export const importedBinariesToLocate = (foreign: Foreign): ReadonlyArray<string> => [
@@ -186,7 +200,7 @@ const translateBinary = (runtime: ForeignRuntime, binary: string, root: string |
   const findings: Array<Finding> = root !== undefined && root !== context.stock.root
     ? [differs(`${runtime.path}.runtime_root`, `dockerd keeps every runc-compatible runtime's state in ${context.stock.root}, not ${root}`)]
     : []
-  if (runtime.handler === stockRuntimeName && (binary === stockRuntimeName || binary === context.locate(stockRuntimeName))) {
+  if (runtime.handler === stockRuntimeName && (binary === stockRuntimeName || isLocated(binary, stockRuntimeName, context))) {
     return { runtime: "stock", findings }
   }
   const translated = pathRuntime(runtime, binary, context)

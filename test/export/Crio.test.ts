@@ -166,6 +166,13 @@ describe("export --to crio", () => {
 })
 
 describe("import --from crio", () => {
+  it("a runc whose runtime_path is a link to the runc PATH finds is dockerd's own runc", () => {
+    const text = `[crio.runtime.runtimes.runc]\nruntime_path = "/usr/bin/runc"\nruntime_root = "/exec/runtime-runc"\n`
+    const linked = (path: string) => path === "/usr/bin/runc" ? "/usr/sbin/runc" : path
+    const result = imported("crio", text, { locate: () => "/usr/sbin/runc", sameFile: (left, right) => linked(left) === linked(right) })
+    expect(result).toEqual({ daemonJson: { runtimes: {} }, findings: [] })
+  })
+
   it("an oci runtime is a path runtime; an empty runtime_path is the handler looked up on PATH", () => {
     const text = `[crio.runtime.runtimes.crun]\nruntime_path = "/usr/bin/crun"\n[crio.runtime.runtimes.youki]\nruntime_type = "oci"\n`
     expect(imported("crio", text).daemonJson).toEqual({ runtimes: { crun: { path: "/usr/bin/crun" }, youki: { path: "youki" } } })

@@ -56,6 +56,8 @@ export interface ImportSetup {
   readonly base?: object
   /** Where bare names are on PATH; `usrBin` by default. */
   readonly locate?: (binary: string) => string | undefined
+  /** Which paths name one file; only equal ones by default. */
+  readonly sameFile?: (left: string, right: string) => boolean
 }
 
 /** The file as `import` reads it, with dockerd's settings for `base` on `host`. */
@@ -69,7 +71,8 @@ export const imported = (format: ImportFormat, text: string, setup: ImportSetup 
     cgroupDriver: plan.cgroupDriver,
     scriptsDirectory: plan.scriptsDirectory,
     scripts: setup.scripts ?? new Map(),
-    locate: setup.locate ?? usrBin
+    locate: setup.locate ?? usrBin,
+    sameFile: setup.sameFile ?? ((left, right) => left === right)
   })
   return acceptedByDockerd(result, foreign, { base, host })
 }
