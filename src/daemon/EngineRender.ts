@@ -8,10 +8,10 @@
  * /runtimes/{name}`, which is not Docker's, answers exactly what
  * `resolve --json` prints, indented as it is.
  */
-import type { RuntimeTable } from "../registry/RuntimeTable.ts"
-import { apiVersion, minApiVersion } from "./EngineRoutes.ts"
 import { compactJson, formatJson, RenderedJson } from "../json/JsonWriter.ts"
+import type { RuntimeTable } from "../registry/RuntimeTable.ts"
 import { infoJson, type Resolution, resolutionJson } from "../registry/TableJson.ts"
+import { apiVersion, minApiVersion } from "./EngineRoutes.ts"
 
 export interface Answer {
   readonly status: number
@@ -125,9 +125,9 @@ const runtimesOf = (table: RuntimeTable): RenderedJson => {
 
 /**
  * `GET /info`: the runtime fields from the table, as `info --json` prints
- * them, the data root as `DockerRootDir`, the host's facts, and the rest of dockerd's fields at the values of
- * an engine that runs no containers, so that `docker info` prints without
- * an error.
+ * them, the data root as `DockerRootDir`, the host's facts, and the rest of
+ * dockerd's fields at the values of an engine that runs no containers, so
+ * that `docker info` prints without an error.
  */
 export const infoAnswer = (facts: ServerFacts, inForce: TableInForce, now: Date): Answer => {
   const { dataRoot, table } = inForce
